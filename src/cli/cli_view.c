@@ -1,0 +1,372 @@
+/*
+ * cli_view: commands that only read (forms, list, show, log, drafts) and
+ * reindex.
+ */
+#include "cli.h"
+#include "core/case.h"
+#include "core/error.h"
+#include "core/event.h"
+#include "core/i18n.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Print text padded/elided to a display width (CJK aware). */
+static void col(const char *s, int width)
+{
+	char buf[1024];
+	util_text_fit(s ? s : "", width, true, buf, sizeof buf);
+	fputs(buf, stdout);
+}
+
+int cmd_forms(cli_args *a)
+{
+	bool json = false;
+	cli_opt opts[] = {{"json", 'b', &json}, {0}};
+	int n, rc;
+	json_t *list;
+	if ((rc = cli_parse(a, opts, NULL, 0, &n)))
+		return rc;
+	if (workspace_form_list(NULL, &list) != 0)
+		return cli_error();
+	if (json) {
+		cli_print_json(list);
+		json_decref(list);
+		return CLI_OK;
+	}
+	const char *lang = i18n_lang();
+	size_t i;
+	json_t *f;
+	int bad = 0;
+	json_array_foreach(list, i, f) {
+		if (json_object_get(f, "error")) {
+			fprintf(stderr, "fieldbook: %s\n", event_str(f, "error"));
+			bad = 1;
+			continue;
+		}
+		col(event_str(f, "id"), 12);
+		printf(" v%-3lld ", (long long)json_integer_value(json_object_get(f, "version")));
+		col(event_str(f, "category"), 6);
+		printf(" %s\n", event_str(f, strcmp(lang, "zh") == 0 ? "title_zh" : "title_en"));
+	}
+	json_decref(list);
+	return bad ? CLI_FAIL : CLI_OK;
+}
+
+int cmd_form(cli_args *a)
+{
+	char *pos[64];
+	int n, rc, bad = 0;
+	if ((rc = cli_parse(a, NULL, pos, 64, &n)))
+		return rc;
+	if (n < 2 || strcmp(pos[0], "check") != 0)
+		return cli_usage("form", _("use: form check FILE..."));
+	for (int i = 1; i < n; i++) {
+		form *f;
+		if (form_load_file(&f, pos[i]) != 0) {
+			fprintf(stderr, "%s\n", error_last());
+			bad = 1;
+			continue;
+		}
+		printf(_("%s: ok (%s v%d, %zu items)\n"), pos[i], form_id(f), form_version(f),
+		       form_item_count(f));
+		form_free(f);
+	}
+	return bad ? CLI_FAIL : CLI_OK;
+}
+
+json_t *cli_case_summary(const json_t *st, const char *today)
+{
+	long days;
+	const char *status = case_display_status(st, today, &days);
+	const json_t *site = json_object_get(st, "site");
+	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", event_str(st, "id"),
+			      "status", status, "state", event_str(st, "status"), "days_overdue",
+			      (json_int_t)days, "address", event_str(site, "address"), "opened_at",
+			      event_str(st, "opened_at"), "updated_at", event_str(st, "updated_at"),
+			      "officer", event_str(st, "opened_by"));
+	static const struct { const char *key, *obj, *field; } extra[] = {
+		{"grid", "site", "grid"},       {"party", "party", "name"},
+		{"form", "form", "id"},         {"category", "category", "code"},
+		{"deadline", "order", "deadline"},
+	};
+	for (size_t i = 0; i < sizeof extra / sizeof *extra; i++) {
+		const char *v = event_str(json_object_get(st, extra[i].obj), extra[i].field);
+		if (*v)
+			json_object_set_new(s, extra[i].key, json_string(v));
+	}
+	return s;
+}
+
+static void print_case_row(const json_t *s)
+{
+	const char *status = event_str(s, "status");
+	char st[64];
+	long days = (long)json_integer_value(json_object_get(s, "days_overdue"));
+	if (days > 0)
+		snprintf(st, sizeof st, _("%s +%ldd"), case_status_label(status), days);
+	else
+		snprintf(st, sizeof st, "%s", case_status_label(status));
+	col(event_str(s, "id"), 26);
+	putchar(' ');
+	col(st, 12);
+	putchar(' ');
+	col(event_str(s, "deadline"), 10);
+	putchar(' ');
+	col(event_str(s, "address"), 20);
+	putchar(' ');
+	char party[512];
+	util_text_fit(event_str(s, "party"), 16, false, party, sizeof party);
+	printf("%s\n", party);
+}
+
+int cmd_list(cli_args *a)
+{
+	const char *status = "open", *search = NULL;
+	bool json = false;
+	cli_opt opts[] = {{"status", 's', &status}, {"search", 's', &search}, {"json", 'b', &json}, {0}};
+	int n, rc;
+	workspace *ws;
+	json_t *cases;
+	char today[11];
+	if ((rc = cli_parse(a, opts, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
+		return rc;
+	cli_today(today);
+	if (index_case_list(ws->index, status, search, today, &cases) != 0) {
+		workspace_free(ws);
+		return cli_error();
+	}
+	json_t *out = json_array();
+	size_t i;
+	json_t *c;
+	json_array_foreach(cases, i, c)
+		json_array_append_new(out, cli_case_summary(c, today));
+	if (json)
+		cli_print_json(out);
+	else {
+		json_array_foreach(out, i, c)
+			print_case_row(c);
+		if (!json_array_size(out))
+			fprintf(stderr, _("no cases\n"));
+	}
+	json_decref(out);
+	json_decref(cases);
+	workspace_free(ws);
+	return CLI_OK;
+}
+
+static int load_case(cli_args *a, workspace **ws, json_t **st, json_t **rows, bool *json)
+{
+	cli_opt opts[] = {{"json", 'b', json}, {0}};
+	char *pos[1];
+	int n, rc;
+	if ((rc = cli_parse(a, opts, pos, 1, &n)))
+		return rc;
+	if (n != 1)
+		return cli_usage(a->argv[0], _("which case?"));
+	if ((rc = cli_open(a, ws)))
+		return rc;
+	if (index_case_get((*ws)->index, pos[0], st) || index_case_events((*ws)->index, pos[0], rows)) {
+		workspace_free(*ws);
+		return cli_error();
+	}
+	return 0;
+}
+
+static void label_line(const char *label, const char *value)
+{
+	if (!value || !*value)
+		return;
+	col(label, 10);
+	printf(" %s\n", value);
+}
+
+static void print_items(const char *label, const json_t *ids, const form *f)
+{
+	if (!json_array_size(ids))
+		return;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&buf, &size);
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) {
+		const form_item *it = f ? form_item_find(f, json_string_value(v)) : NULL;
+		fprintf(m, "%s%s%s%s", i ? ", " : "", json_string_value(v), it ? " " : "",
+			it ? form_item_label(it, i18n_lang()) : "");
+	}
+	fclose(m);
+	label_line(label, buf);
+	free(buf);
+}
+
+static void print_case(workspace *ws, const json_t *st, const json_t *rows)
+{
+	char today[11], buf[512];
+	long days;
+	cli_today(today);
+	const char *status = case_display_status(st, today, &days);
+	const json_t *order = json_object_get(st, "order");
+	const char *deadline = event_str(order, "deadline");
+	form *f = NULL;
+	workspace_form_of_case(ws, st, &f);
+	printf(_("Case %s  [%s]\n"), event_str(st, "id"), case_status_label(status));
+	if (days > 0)
+		printf(_("          deadline %s, %ld days overdue\n"), deadline, days);
+	else if (*deadline && strcmp(status, "ordered") == 0) {
+		long left = 0;
+		util_date_diff(today, deadline, &left);
+		printf(_("          deadline %s, %ld days left\n"), deadline, left);
+	}
+	const json_t *fr = json_object_get(st, "form"), *site = json_object_get(st, "site");
+	snprintf(buf, sizeof buf, "%s v%lld  %s  (%s)", event_str(fr, "id"),
+		 (long long)json_integer_value(json_object_get(fr, "version")),
+		 f ? form_title(f, i18n_lang()) : "", event_str(json_object_get(st, "category"), "code"));
+	label_line(_("Form"), buf);
+	label_line(_("Site"), event_str(site, "address"));
+	label_line(_("Grid"), event_str(site, "grid"));
+	const json_t *w = json_object_get(st, "where");
+	if (json_object_get(w, "lat")) {
+		snprintf(buf, sizeof buf, "%.6f, %.6f (%s)", json_number_value(json_object_get(w, "lat")),
+			 json_number_value(json_object_get(w, "lon")), event_str(w, "src"));
+		label_line(_("Location"), buf);
+	}
+	label_line(_("Party"), event_str(json_object_get(st, "party"), "name"));
+	print_items(_("Failures"), json_object_get(st, "failures"), f);
+	print_items(_("Ordered"), json_object_get(order, "items"), f);
+	if (order)
+		print_items(_("Still open"), json_object_get(st, "open_items"), f);
+	label_line(_("Outcome"), event_str(st, "outcome"));
+	printf("%s\n", _("Timeline"));
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const json_t *ev = json_object_get(row, "event");
+		char when[64], *sum = event_summary(ev);
+		cli_local_time(event_str(ev, "at"), event_str(ev, "tz"), when, sizeof when);
+		printf("  %s  %-10s %s\n", when, event_str(ev, "officer"), sum ? sum : "");
+		free(sum);
+	}
+	form_free(f);
+}
+
+int cmd_show(cli_args *a)
+{
+	workspace *ws;
+	json_t *st, *rows;
+	bool json = false;
+	int rc = load_case(a, &ws, &st, &rows, &json);
+	if (rc)
+		return rc;
+	if (json) {
+		char today[11];
+		cli_today(today);
+		json_t *tl = json_array();
+		size_t i;
+		json_t *row;
+		json_array_foreach(rows, i, row) {
+			char *sum = event_summary(json_object_get(row, "event"));
+			json_t *r = json_deep_copy(row);
+			json_object_set_new(r, "summary", json_string(sum ? sum : ""));
+			json_array_append_new(tl, r);
+			free(sum);
+		}
+		json_t *out = json_pack("{s:O, s:o, s:o}", "state", st, "summary",
+					cli_case_summary(st, today), "timeline", tl);
+		cli_print_json(out);
+		json_decref(out);
+	} else {
+		print_case(ws, st, rows);
+	}
+	json_decref(st);
+	json_decref(rows);
+	workspace_free(ws);
+	return CLI_OK;
+}
+
+int cmd_log(cli_args *a)
+{
+	workspace *ws;
+	json_t *st, *rows;
+	bool json = false;
+	int rc = load_case(a, &ws, &st, &rows, &json);
+	if (rc)
+		return rc;
+	json_t *out = json_array();
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const json_t *ev = json_object_get(row, "event");
+		char when[64], *sum = event_summary(ev);
+		cli_local_time(event_str(ev, "at"), event_str(ev, "tz"), when, sizeof when);
+		if (json)
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "commit",
+							     event_str(row, "commit"), "at", event_str(ev, "at"),
+							     "officer", event_str(ev, "officer"), "event",
+							     event_str(ev, "id"), "type", event_str(ev, "type"),
+							     "summary", sum ? sum : ""));
+		else
+			printf("%.12s  %s  %-10s %s  %s\n", event_str(row, "commit"), when,
+			       event_str(ev, "officer"), event_str(ev, "id"), sum ? sum : "");
+		free(sum);
+	}
+	if (json)
+		cli_print_json(out);
+	json_decref(out);
+	json_decref(st);
+	json_decref(rows);
+	workspace_free(ws);
+	return CLI_OK;
+}
+
+int cmd_reindex(cli_args *a)
+{
+	workspace *ws;
+	int n, rc;
+	if ((rc = cli_parse(a, NULL, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
+		return rc;
+	rc = index_rebuild(ws->index, ws->ledger);
+	json_t *problems = NULL;
+	if (rc == 0 && index_problems(ws->index, &problems) == 0) {
+		size_t i;
+		json_t *p;
+		json_array_foreach(problems, i, p)
+			fprintf(stderr, _("fieldbook: %s: %s\n"), event_str(p, "path"), event_str(p, "problem"));
+		char head[41];
+		index_head(ws->index, head);
+		fprintf(stderr, _("Index rebuilt up to %.12s.\n"), head);
+	}
+	int bad = problems && json_array_size(problems);
+	json_decref(problems);
+	workspace_free(ws);
+	return rc ? cli_error() : bad ? CLI_FAIL : CLI_OK;
+}
+
+int cmd_drafts(cli_args *a)
+{
+	bool json = false;
+	cli_opt opts[] = {{"json", 'b', &json}, {0}};
+	int n, rc;
+	workspace *ws;
+	json_t *list;
+	if ((rc = cli_parse(a, opts, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
+		return rc;
+	if (index_draft_list(ws->index, &list) != 0) {
+		workspace_free(ws);
+		return cli_error();
+	}
+	if (json)
+		cli_print_json(list);
+	size_t i;
+	json_t *d;
+	json_array_foreach(list, i, d)
+		if (!json)
+			printf(_("%s  %-12s %zu answers, saved %s\n"), event_str(d, "case"), event_str(d, "kind"),
+			       json_object_size(json_object_get(json_object_get(d, "draft"), "answers")),
+			       event_str(d, "updated_at"));
+	json_decref(list);
+	workspace_free(ws);
+	return CLI_OK;
+}

@@ -1,0 +1,28 @@
+/*
+ * case: the case state machine.  A case's state is the fold of its events
+ * ordered by (at, id); the same events always give the same state, so an
+ * incremental index and a rebuilt one agree.  Writes are checked against
+ * the current state first (case_check) so an illegal step writes nothing.
+ *
+ * States: opened, inspected, ordered, reinspected, closed, escalated,
+ * reopened; "overdue" is derived from an ordered case's deadline and today.
+ */
+#ifndef FB_CASE_H
+#define FB_CASE_H
+
+#include <jansson.h>
+
+/* Fold events (any order; sorted here by at, id) into a new state object. */
+int case_fold(const json_t *events, json_t **out);
+/* May `event` be recorded on a case in `state` (NULL: no case yet)?
+ * ERR_STATE naming the state and the allowed steps when not. */
+int case_check(const json_t *state, const json_t *event);
+/* Displayed status: the state, or "overdue" for an ordered case past its
+ * deadline on `today` (YYYY-MM-DD); days overdue in *days (0 otherwise). */
+const char *case_display_status(const json_t *state, const char *today, long *days);
+/* Translated status name. */
+const char *case_status_label(const char *status);
+/* Close outcomes accepted by `close --outcome`. */
+int case_outcome_valid(const char *outcome);
+
+#endif

@@ -1,0 +1,681 @@
+/*
+ * index: SQLite schema, migrations, incremental indexing from the ledger,
+ * queries and drafts.  See index.h for the invariants.
+ */
+#include "index.h"
+#include "case.h"
+#include "error.h"
+#include "event.h"
+#include "i18n.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fbindex {
+	sqlite3 *db;
+	char *path;
+};
+
+/* Migrations: entry i brings user_version from i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE events(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, type TEXT NOT NULL,"
+	" at TEXT NOT NULL, officer TEXT, device TEXT, seq INTEGER, commit_id TEXT,"
+	" commit_time INTEGER, path TEXT, json TEXT NOT NULL);"
+	"CREATE INDEX events_case ON events(case_id, at, id);"
+	"CREATE INDEX events_device ON events(device, seq);"
+	"CREATE TABLE cases(id TEXT PRIMARY KEY, status TEXT NOT NULL, deadline TEXT,"
+	" opened_at TEXT, updated_at TEXT, form TEXT, category TEXT, grid TEXT, address TEXT,"
+	" party TEXT, officer TEXT, device TEXT, day TEXT, n INTEGER, state TEXT NOT NULL);"
+	"CREATE INDEX cases_status ON cases(status, deadline);"
+	"CREATE INDEX cases_opened ON cases(opened_at, id);"
+	"CREATE INDEX cases_number ON cases(device, day, n);"
+	"CREATE VIRTUAL TABLE cases_fts USING fts5(id UNINDEXED, text, tokenize='trigram');"
+	"CREATE TABLE photos(sha256 TEXT NOT NULL, case_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+	" PRIMARY KEY(sha256, event_id));"
+	"CREATE TABLE problems(path TEXT PRIMARY KEY, problem TEXT NOT NULL);"
+	"CREATE TABLE drafts(case_id TEXT NOT NULL, kind TEXT NOT NULL, draft TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL, PRIMARY KEY(case_id, kind));"
+	"CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+
+/* Tables rebuilt from the ledger by index_rebuild. */
+static const char derived_reset[] =
+	"DELETE FROM events; DELETE FROM cases; DELETE FROM cases_fts; DELETE FROM photos;"
+	"DELETE FROM problems; DELETE FROM meta WHERE key = 'ledger_head';";
+
+static int db_fail(fbindex *ix, const char *what)
+{
+	return error_set(ERR_DB, "%s: %s: %s", ix->path, what, sqlite3_errmsg(ix->db));
+}
+
+static int exec(fbindex *ix, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = error_set(ERR_DB, "%s: %s", ix->path, msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return 0;
+}
+
+static int prepare(fbindex *ix, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v3(ix->db, sql, -1, 0, st, NULL) != SQLITE_OK)
+		return db_fail(ix, "prepare");
+	return 0;
+}
+
+static int user_version(fbindex *ix, int *v)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "PRAGMA user_version"))
+		return ERR_DB;
+	*v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int migrate(fbindex *ix)
+{
+	int v, rc;
+	if ((rc = user_version(ix, &v)))
+		return rc;
+	if (v > SCHEMA_VERSION)
+		return error_set(ERR_DB, _("%s was written by a newer fieldbook (schema %d, this "
+					   "version knows %d)"), ix->path, v, SCHEMA_VERSION);
+	for (; v < SCHEMA_VERSION; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d;", v + 1);
+		if ((rc = exec(ix, "BEGIN IMMEDIATE")) || (rc = exec(ix, migrations[v])) ||
+		    (rc = exec(ix, pragma)) || (rc = exec(ix, "COMMIT"))) {
+			exec(ix, "ROLLBACK");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int index_open(fbindex **out, const char *path)
+{
+	fbindex *ix = calloc(1, sizeof *ix);
+	int rc;
+	if (!ix || !(ix->path = strdup(path))) {
+		free(ix);
+		return error_set(ERR_NOMEM, "out of memory");
+	}
+	if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		rc = db_fail(ix, _("cannot open"));
+		index_free(ix);
+		return rc;
+	}
+	sqlite3_busy_timeout(ix->db, 10000);
+	if ((rc = exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			   "PRAGMA foreign_keys=ON;")) ||
+	    (rc = migrate(ix))) {
+		index_free(ix);
+		return rc;
+	}
+	*out = ix;
+	return 0;
+}
+
+void index_free(fbindex *ix)
+{
+	if (!ix)
+		return;
+	sqlite3_close(ix->db);
+	free(ix->path);
+	free(ix);
+}
+
+/* --- meta ------------------------------------------------------------------ */
+
+static int meta_get(fbindex *ix, const char *key, char *out, size_t size)
+{
+	sqlite3_stmt *st;
+	out[0] = '\0';
+	if (prepare(ix, &st, "SELECT value FROM meta WHERE key = ?"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int meta_set(fbindex *ix, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(ix, "meta");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int index_head(fbindex *ix, char out[41]) { return meta_get(ix, "ledger_head", out, 41); }
+
+/* --- indexing ----------------------------------------------------------------- */
+
+struct sync_ctx {
+	fbindex *ix;
+	json_t *touched; /* set of case ids */
+	sqlite3_stmt *ins_event, *ins_photo, *ins_problem, *del_draft;
+};
+
+static int note_problem(struct sync_ctx *c, const char *path, const char *problem)
+{
+	sqlite3_reset(c->ins_problem);
+	sqlite3_bind_text(c->ins_problem, 1, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->ins_problem, 2, problem, -1, SQLITE_TRANSIENT);
+	return sqlite3_step(c->ins_problem) == SQLITE_DONE ? 0 : db_fail(c->ix, "problems");
+}
+
+static int insert_event(struct sync_ctx *c, const char *commit, time_t ctime,
+			const char *path, const char *json_text, const json_t *ev)
+{
+	sqlite3_stmt *st = c->ins_event;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, event_str(ev, "case"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, event_str(ev, "type"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, event_str(ev, "at"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, event_str(ev, "officer"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, event_str(ev, "device"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, json_integer_value(json_object_get(ev, "seq")));
+	sqlite3_bind_text(st, 8, commit, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)ctime);
+	sqlite3_bind_text(st, 10, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 11, json_text, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(c->ix, "events");
+	/* A draft whose event is now in the ledger is done. */
+	sqlite3_reset(c->del_draft);
+	sqlite3_bind_text(c->del_draft, 1, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(c->del_draft) != SQLITE_DONE)
+		return db_fail(c->ix, "drafts");
+	const char *sha = event_str(ev, "sha256");
+	if (strcmp(event_str(ev, "type"), EV_PHOTO) == 0 && *sha) {
+		sqlite3_reset(c->ins_photo);
+		sqlite3_bind_text(c->ins_photo, 1, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(c->ins_photo, 2, event_str(ev, "case"), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(c->ins_photo, 3, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(c->ins_photo) != SQLITE_DONE)
+			return db_fail(c->ix, "photos");
+	}
+	json_object_set_new(c->touched, event_str(ev, "case"), json_true());
+	return 0;
+}
+
+static int on_added(const char *commit, time_t ctime, const char *path,
+		    const char *data, size_t len, void *payload)
+{
+	struct sync_ctx *c = payload;
+	char case_id[96], event_id[96];
+	json_t *ev;
+	if (!event_path_parse(path, case_id, event_id))
+		return 0; /* forms, photos, signatures, marker */
+	if (event_parse(data, len, path, &ev) != 0)
+		return note_problem(c, path, error_last());
+	int rc;
+	if (strcmp(event_str(ev, "id"), event_id) != 0 || strcmp(event_str(ev, "case"), case_id) != 0)
+		rc = note_problem(c, path, _("event id or case does not match its path"));
+	else
+		rc = insert_event(c, commit, ctime, path, data, ev);
+	json_decref(ev);
+	return rc;
+}
+
+static char *search_text(const json_t *st, const json_t *events)
+{
+	const json_t *site = json_object_get(st, "site"), *party = json_object_get(st, "party");
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	if (!f)
+		return NULL;
+	fprintf(f, "%s\n%s\n%s\n%s\n", event_str(st, "id"), event_str(site, "address"),
+		event_str(site, "grid"), event_str(party, "name"));
+	size_t i;
+	json_t *row;
+	json_array_foreach(events, i, row) {
+		const json_t *ev = json_object_get(row, "event");
+		fprintf(f, "%s\n", event_str(ev, "text"));
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(ev, "notes"), k, v)
+			if (json_is_string(v))
+				fprintf(f, "%s\n", json_string_value(v));
+	}
+	fclose(f);
+	return text;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s && *s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int store_case(fbindex *ix, const json_t *st, const json_t *events)
+{
+	sqlite3_stmt *ins = NULL, *fts = NULL;
+	const char *id = event_str(st, "id");
+	char device[32] = "", day[9] = "";
+	long n = 0;
+	sscanf(id, "%*[^-]-%8[0-9]-%31[^-]-%ld", day, device, &n);
+	char *state = json_dumps(st, JSON_SORT_KEYS | JSON_COMPACT);
+	char *text = search_text(st, events);
+	int rc = 0;
+	if (!state || !text) {
+		rc = error_set(ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = prepare(ix, &ins, "INSERT OR REPLACE INTO cases(id, status, deadline, opened_at,"
+			  " updated_at, form, category, grid, address, party, officer, device, day, n,"
+			  " state) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")))
+		goto done;
+	const json_t *site = json_object_get(st, "site");
+	sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
+	bind_opt(ins, 2, event_str(st, "status"));
+	bind_opt(ins, 3, event_str(json_object_get(st, "order"), "deadline"));
+	bind_opt(ins, 4, event_str(st, "opened_at"));
+	bind_opt(ins, 5, event_str(st, "updated_at"));
+	bind_opt(ins, 6, event_str(json_object_get(st, "form"), "id"));
+	bind_opt(ins, 7, event_str(json_object_get(st, "category"), "code"));
+	bind_opt(ins, 8, event_str(site, "grid"));
+	bind_opt(ins, 9, event_str(site, "address"));
+	bind_opt(ins, 10, event_str(json_object_get(st, "party"), "name"));
+	bind_opt(ins, 11, event_str(st, "opened_by"));
+	bind_opt(ins, 12, device);
+	bind_opt(ins, 13, day);
+	sqlite3_bind_int64(ins, 14, n);
+	sqlite3_bind_text(ins, 15, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE) {
+		rc = db_fail(ix, "cases");
+		goto done;
+	}
+	if ((rc = prepare(ix, &fts, "DELETE FROM cases_fts WHERE id = ?1;")))
+		goto done;
+	sqlite3_bind_text(fts, 1, id, -1, SQLITE_STATIC);
+	sqlite3_step(fts);
+	sqlite3_finalize(fts);
+	if ((rc = prepare(ix, &fts, "INSERT INTO cases_fts(id, text) VALUES(?, ?)")))
+		goto done;
+	sqlite3_bind_text(fts, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(fts, 2, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(fts) != SQLITE_DONE)
+		rc = db_fail(ix, "search index");
+done:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(fts);
+	free(state);
+	free(text);
+	return rc;
+}
+
+static int refold(fbindex *ix, const char *case_id)
+{
+	json_t *rows, *events = json_array(), *st = NULL;
+	int rc = index_case_events(ix, case_id, &rows);
+	if (rc)
+		goto done;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+		json_array_append(events, json_object_get(row, "event"));
+	if ((rc = case_fold(events, &st)) == 0)
+		rc = store_case(ix, st, rows);
+	json_decref(rows);
+done:
+	json_decref(events);
+	json_decref(st);
+	return rc;
+}
+
+static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
+{
+	struct sync_ctx c = {.ix = ix, .touched = json_object()};
+	int rc;
+	if ((rc = prepare(ix, &c.ins_event, "INSERT OR IGNORE INTO events(id, case_id, type, at,"
+			  " officer, device, seq, commit_id, commit_time, path, json)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?)")) ||
+	    (rc = prepare(ix, &c.ins_photo, "INSERT OR IGNORE INTO photos(sha256, case_id, event_id)"
+			  " VALUES(?,?,?)")) ||
+	    (rc = prepare(ix, &c.ins_problem, "INSERT OR REPLACE INTO problems(path, problem)"
+			  " VALUES(?,?)")) ||
+	    (rc = prepare(ix, &c.del_draft, "DELETE FROM drafts WHERE json_extract(draft,"
+			  " '$.committing_event') = ?")))
+		goto done;
+	if ((rc = ledger_walk_added(l, from, to, on_added, &c)))
+		goto done;
+	const char *case_id;
+	json_t *v;
+	json_object_foreach(c.touched, case_id, v)
+		if ((rc = refold(ix, case_id)))
+			break;
+done:
+	sqlite3_finalize(c.ins_event);
+	sqlite3_finalize(c.ins_photo);
+	sqlite3_finalize(c.ins_problem);
+	sqlite3_finalize(c.del_draft);
+	json_decref(c.touched);
+	return rc;
+}
+
+int index_sync(fbindex *ix, ledger *l)
+{
+	char head[41], done_head[41];
+	int rc;
+	if ((rc = ledger_head(l, head)) || !head[0])
+		return rc;
+	if ((rc = index_head(ix, done_head)))
+		return rc;
+	if (strcmp(head, done_head) == 0)
+		return 0;
+	if ((rc = exec(ix, "BEGIN IMMEDIATE")))
+		return rc;
+	/* Another process may have indexed meanwhile: re-read inside the lock. */
+	if ((rc = index_head(ix, done_head)) == 0 && strcmp(head, done_head) != 0 &&
+	    (rc = sync_range(ix, l, done_head, head)) == 0)
+		rc = meta_set(ix, "ledger_head", head);
+	if (rc) {
+		exec(ix, "ROLLBACK");
+		return rc;
+	}
+	return exec(ix, "COMMIT");
+}
+
+int index_rebuild(fbindex *ix, ledger *l)
+{
+	int rc;
+	if ((rc = exec(ix, "BEGIN IMMEDIATE")) || (rc = exec(ix, derived_reset)) ||
+	    (rc = exec(ix, "COMMIT"))) {
+		exec(ix, "ROLLBACK");
+		return rc;
+	}
+	return index_sync(ix, l);
+}
+
+/* --- queries ------------------------------------------------------------------ */
+
+static json_t *column_json(sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+int index_case_get(fbindex *ix, const char *case_id, json_t **state)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "SELECT state FROM cases WHERE id = ?"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && (*state = column_json(st, 0)))
+		rc = 0;
+	else
+		rc = error_set(ERR_NOTFOUND, _("no such case: %s"), case_id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int index_case_events(fbindex *ix, const char *case_id, json_t **out)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "SELECT commit_id, json FROM events WHERE case_id = ? ORDER BY at, id"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *ev = column_json(st, 1);
+		if (!ev)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:o}", "commit",
+						     (const char *)sqlite3_column_text(st, 0), "event", ev));
+	}
+	sqlite3_finalize(st);
+	*out = arr;
+	return 0;
+}
+
+static const struct { const char *name; const char *where; } status_filters[] = {
+	{"all", "1"},
+	{"open", "status <> 'closed'"},
+	{"ordered", "status = 'ordered'"},
+	{"overdue", "status = 'ordered' AND deadline < ?2"},
+	{"closed", "status = 'closed'"},
+	{"opened", "status = 'opened'"},
+	{"inspected", "status = 'inspected'"},
+	{"reinspected", "status = 'reinspected'"},
+	{"escalated", "status = 'escalated'"},
+	{"reopened", "status = 'reopened'"},
+};
+
+/* Escape LIKE wildcards so the user's text matches literally. */
+static char *like_pattern(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = malloc(2 * n + 3), *o = p;
+	if (!p)
+		return NULL;
+	*o++ = '%';
+	for (; *s; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o++ = '%';
+	*o = '\0';
+	return p;
+}
+
+int index_case_list(fbindex *ix, const char *status, const char *search,
+		    const char *today, json_t **out)
+{
+	const char *where = NULL;
+	for (size_t i = 0; i < sizeof status_filters / sizeof *status_filters; i++)
+		if (strcmp(status_filters[i].name, status ? status : "all") == 0)
+			where = status_filters[i].where;
+	if (!where)
+		return error_set(ERR_INVALID, _("unknown status \"%s\": use open, ordered, overdue, "
+						"closed or all"), status);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT state FROM cases WHERE (%s) AND (?1 IS NULL OR id IN "
+		 "(SELECT id FROM cases_fts WHERE text LIKE ?1 ESCAPE '\\')) "
+		 "ORDER BY opened_at DESC, id DESC", where);
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, sql))
+		return ERR_DB;
+	char *pat = search && *search ? like_pattern(search) : NULL;
+	bind_opt(st, 1, pat);
+	bind_opt(st, 2, today);
+	json_t *arr = json_array();
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *c = column_json(st, 0);
+		if (c)
+			json_array_append_new(arr, c);
+	}
+	int rc = r == SQLITE_DONE ? 0 : db_fail(ix, "list");
+	sqlite3_finalize(st);
+	free(pat);
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return 0;
+}
+
+static int string_column_list(fbindex *ix, const char *sql, const char *arg, json_t **out)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, sql))
+		return ERR_DB;
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	*out = arr;
+	return 0;
+}
+
+int index_photo_cases(fbindex *ix, const char *sha256, json_t **out)
+{
+	return string_column_list(ix, "SELECT DISTINCT case_id FROM photos WHERE sha256 = ? ORDER BY 1",
+				  sha256, out);
+}
+
+int index_problems(fbindex *ix, json_t **out)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "SELECT path, problem FROM problems ORDER BY path"))
+		return ERR_DB;
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "path", sqlite3_column_text(st, 0),
+						     "problem", sqlite3_column_text(st, 1)));
+	sqlite3_finalize(st);
+	*out = arr;
+	return 0;
+}
+
+/* --- counters ------------------------------------------------------------------ */
+
+static int scalar_long(fbindex *ix, const char *sql, const char *a, const char *b, long *out)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, sql))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	*out = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Next value of a counter: above both the stored counter and what the
+ * ledger already holds (so a rebuilt or lost index never reuses a number). */
+static int next_counter(fbindex *ix, const char *name, const char *ledger_sql,
+			const char *a, const char *b, long *out)
+{
+	long stored, seen;
+	int rc;
+	if ((rc = exec(ix, "BEGIN IMMEDIATE")))
+		return rc;
+	if ((rc = scalar_long(ix, "SELECT value FROM counters WHERE name = ?", name, NULL, &stored)) ||
+	    (rc = scalar_long(ix, ledger_sql, a, b, &seen)))
+		goto fail;
+	*out = (stored > seen ? stored : seen) + 1;
+	sqlite3_stmt *st;
+	if ((rc = prepare(ix, &st, "INSERT OR REPLACE INTO counters(name, value) VALUES(?, ?)")))
+		goto fail;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, *out);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(ix, "counters");
+	sqlite3_finalize(st);
+	if (rc)
+		goto fail;
+	return exec(ix, "COMMIT");
+fail:
+	exec(ix, "ROLLBACK");
+	return rc;
+}
+
+int index_next_seq(fbindex *ix, const char *device, long *out)
+{
+	char name[64];
+	snprintf(name, sizeof name, "seq:%s", device);
+	return next_counter(ix, name, "SELECT coalesce(max(seq), 0) FROM events WHERE device = ?",
+			    device, NULL, out);
+}
+
+int index_next_case_number(fbindex *ix, const char *device, const char *day, long *out)
+{
+	char name[96];
+	snprintf(name, sizeof name, "case:%s:%s", device, day);
+	return next_counter(ix, name, "SELECT coalesce(max(n), 0) FROM cases WHERE device = ? AND day = ?",
+			    device, day, out);
+}
+
+/* --- drafts ----------------------------------------------------------------------- */
+
+int index_draft_put(fbindex *ix, const char *case_id, const char *kind, const json_t *draft)
+{
+	char now[32];
+	util_time_rfc3339(util_now(), now);
+	char *text = json_dumps(draft, JSON_SORT_KEYS | JSON_COMPACT);
+	sqlite3_stmt *st;
+	int rc = text ? 0 : error_set(ERR_NOMEM, "out of memory");
+	if (rc == 0 && (rc = prepare(ix, &st, "INSERT OR REPLACE INTO drafts(case_id, kind, draft,"
+				     " updated_at) VALUES(?,?,?,?)")) == 0) {
+		sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(ix, _("saving the draft"));
+		sqlite3_finalize(st);
+	}
+	free(text);
+	return rc;
+}
+
+int index_draft_get(fbindex *ix, const char *case_id, const char *kind, json_t **out)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "SELECT draft FROM drafts WHERE case_id = ? AND kind = ?"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	int rc = ERR_NOTFOUND;
+	if (sqlite3_step(st) == SQLITE_ROW && (*out = column_json(st, 0)))
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int index_draft_delete(fbindex *ix, const char *case_id, const char *kind)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "DELETE FROM drafts WHERE case_id = ? AND kind = ?"))
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(ix, "drafts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int index_draft_list(fbindex *ix, json_t **out)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "SELECT case_id, kind, draft, updated_at FROM drafts ORDER BY updated_at DESC"))
+		return ERR_DB;
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *d = column_json(st, 2);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "case",
+						     sqlite3_column_text(st, 0), "kind",
+						     sqlite3_column_text(st, 1), "draft",
+						     d ? d : json_object(), "updated_at",
+						     sqlite3_column_text(st, 3)));
+	}
+	sqlite3_finalize(st);
+	*out = arr;
+	return 0;
+}

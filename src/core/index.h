@@ -1,0 +1,55 @@
+/*
+ * index: the SQLite side (WAL, synchronous=FULL).  Everything here but
+ * drafts and device counters is derived from the ledger and can be rebuilt
+ * (index_rebuild); a rebuild equals the incremental result because both go
+ * through the same path: walk the commits not yet indexed, insert the
+ * events they add, refold the touched cases.  Schema is versioned with
+ * PRAGMA user_version and applied by migrations.
+ */
+#ifndef FB_INDEX_H
+#define FB_INDEX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "ledger.h"
+
+typedef struct fbindex fbindex;
+
+int index_open(fbindex **out, const char *path);
+void index_free(fbindex *ix);
+
+/* Bring the index up to the ledger head (cheap when already there). */
+int index_sync(fbindex *ix, ledger *l);
+/* Drop everything derived and index the whole ledger again. */
+int index_rebuild(fbindex *ix, ledger *l);
+/* Ledger head the index reflects ("" when none). */
+int index_head(fbindex *ix, char out[41]);
+
+/* Case state (new reference) or ERR_NOTFOUND. */
+int index_case_get(fbindex *ix, const char *case_id, json_t **state);
+/* Events of a case ordered by (at, id): array of
+ * {"commit": ..., "event": {...}} (new reference). */
+int index_case_events(fbindex *ix, const char *case_id, json_t **out);
+/* Case states, newest first.  status: open|ordered|overdue|closed|all (NULL
+ * = all); search: substring over id, address, grid, party, notes (NULL =
+ * none); today: YYYY-MM-DD for overdue. */
+int index_case_list(fbindex *ix, const char *status, const char *search,
+		    const char *today, json_t **out);
+/* Cases holding a photo with this sha256 (array of case ids). */
+int index_photo_cases(fbindex *ix, const char *sha256, json_t **out);
+/* Ledger files the index could not read, [{path, problem}]. */
+int index_problems(fbindex *ix, json_t **out);
+
+/* Device counters: next event seq, next case number for a day. */
+int index_next_seq(fbindex *ix, const char *device, long *out);
+int index_next_case_number(fbindex *ix, const char *device, const char *day, long *out);
+
+/* Drafts: kind is "inspection" or "reinspection".  Written durably. */
+int index_draft_put(fbindex *ix, const char *case_id, const char *kind, const json_t *draft);
+int index_draft_get(fbindex *ix, const char *case_id, const char *kind, json_t **out);
+int index_draft_delete(fbindex *ix, const char *case_id, const char *kind);
+/* All drafts: [{case, kind, draft, updated_at}]. */
+int index_draft_list(fbindex *ix, json_t **out);
+
+#endif

@@ -1,0 +1,387 @@
+/*
+ * ledger: libgit2 write path and history walk.  See ledger.h.
+ */
+#include "ledger.h"
+#include "error.h"
+#include "i18n.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAS_RETRIES 50
+
+struct ledger {
+	git_repository *repo;
+};
+
+static int git_fail(const char *what)
+{
+	const git_error *e = git_error_last();
+	return error_set(ERR_GIT, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+static void lib_init(void)
+{
+	static int done;
+	if (!done) {
+		git_libgit2_init();
+		/* Durable writes: objects and refs are fsynced. */
+		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		done = 1;
+	}
+}
+
+static const char marker[] =
+	"fieldbook ledger\n"
+	"format 1\n"
+	"layout cases/<yyyy>/<mm>/<dd>/<case-id>/events/<event-id>.json\n"
+	"docs docs/FORMAT.md\n";
+
+int ledger_create(const char *path)
+{
+	git_repository *repo = NULL;
+	git_signature *sig = NULL;
+	git_treebuilder *tb = NULL;
+	git_tree *tree = NULL;
+	git_oid blob, tree_id, commit;
+	int rc = 0;
+	lib_init();
+	git_repository_init_options opts;
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
+		     GIT_REPOSITORY_INIT_NO_REINIT;
+	opts.mode = GIT_REPOSITORY_INIT_SHARED_UMASK;
+	opts.initial_head = "main";
+	if (git_repository_init_ext(&repo, path, &opts) < 0)
+		return git_fail(path);
+	if (git_blob_create_from_buffer(&blob, repo, marker, sizeof marker - 1) < 0 ||
+	    git_treebuilder_new(&tb, repo, NULL) < 0 ||
+	    git_treebuilder_insert(NULL, tb, "FIELDBOOK", &blob, GIT_FILEMODE_BLOB) < 0 ||
+	    git_treebuilder_write(&tree_id, tb) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0 ||
+	    git_signature_new(&sig, "fieldbook", "fieldbook@localhost", (git_time_t)time(NULL), 0) < 0 ||
+	    git_commit_create(&commit, repo, LEDGER_REF, sig, sig, "UTF-8",
+			      "ledger: start (fieldbook format 1)\n", tree, 0, NULL) < 0)
+		rc = git_fail(path);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(tb);
+	git_repository_free(repo);
+	return rc;
+}
+
+int ledger_open(ledger **out, const char *path)
+{
+	lib_init();
+	ledger *l = calloc(1, sizeof *l);
+	if (!l)
+		return error_set(ERR_NOMEM, "out of memory");
+	if (git_repository_open_bare(&l->repo, path) < 0) {
+		free(l);
+		return git_fail(path);
+	}
+	*out = l;
+	return 0;
+}
+
+void ledger_free(ledger *l)
+{
+	if (!l)
+		return;
+	git_repository_free(l->repo);
+	free(l);
+}
+
+void *ledger_repository(ledger *l) { return l->repo; }
+
+int ledger_head(ledger *l, char out[41])
+{
+	git_oid oid;
+	out[0] = '\0';
+	int rc = git_reference_name_to_id(&oid, l->repo, LEDGER_REF);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return git_fail(_("reading the ledger head"));
+	git_oid_tostr(out, 41, &oid);
+	return 0;
+}
+
+static int head_tree(ledger *l, git_commit **commit, git_tree **tree)
+{
+	git_oid oid;
+	*commit = NULL;
+	*tree = NULL;
+	int rc = git_reference_name_to_id(&oid, l->repo, LEDGER_REF);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0 || git_commit_lookup(commit, l->repo, &oid) < 0 ||
+	    git_commit_tree(tree, *commit) < 0)
+		return git_fail(_("reading the ledger head"));
+	return 0;
+}
+
+int ledger_read(ledger *l, const char *path, char **data, size_t *len)
+{
+	git_commit *c;
+	git_tree *t;
+	git_tree_entry *e = NULL;
+	git_blob *b = NULL;
+	int rc = head_tree(l, &c, &t);
+	if (rc)
+		return rc;
+	if (!t || git_tree_entry_bypath(&e, t, path) < 0) {
+		rc = error_set(ERR_NOTFOUND, _("not in the ledger: %s"), path);
+		goto done;
+	}
+	if (git_blob_lookup(&b, l->repo, git_tree_entry_id(e)) < 0) {
+		rc = git_fail(path);
+		goto done;
+	}
+	size_t n = (size_t)git_blob_rawsize(b);
+	*data = malloc(n + 1);
+	if (!*data) {
+		rc = error_set(ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	memcpy(*data, git_blob_rawcontent(b), n);
+	(*data)[n] = '\0';
+	if (len)
+		*len = n;
+done:
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(c);
+	return rc;
+}
+
+bool ledger_exists(ledger *l, const char *path)
+{
+	git_commit *c;
+	git_tree *t;
+	git_tree_entry *e = NULL;
+	if (head_tree(l, &c, &t) || !t)
+		return false;
+	bool found = git_tree_entry_bypath(&e, t, path) == 0;
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(c);
+	return found;
+}
+
+/* Build the update list for the files not yet in `base`; refuse changes. */
+static int plan_updates(ledger *l, git_tree *base, const ledger_file *files,
+			const git_oid *blobs, size_t n, git_tree_update *ups,
+			size_t *nups)
+{
+	*nups = 0;
+	for (size_t i = 0; i < n; i++) {
+		git_tree_entry *e = NULL;
+		if (base && git_tree_entry_bypath(&e, base, files[i].path) == 0) {
+			int same = git_oid_equal(git_tree_entry_id(e), &blobs[i]);
+			git_tree_entry_free(e);
+			if (same)
+				continue;
+			return error_set(ERR_CONFLICT,
+					 _("%s is already in the ledger with other content; "
+					   "the ledger is append-only"), files[i].path);
+		}
+		ups[*nups] = (git_tree_update){
+			.action = GIT_TREE_UPDATE_UPSERT,
+			.id = blobs[i],
+			.filemode = GIT_FILEMODE_BLOB,
+			.path = files[i].path,
+		};
+		(*nups)++;
+	}
+	(void)l;
+	return 0;
+}
+
+/* One attempt: commit on the current head and move the ref if it has not
+ * moved meanwhile.  Returns GIT_EMODIFIED-like 1 when another writer won. */
+static int append_once(ledger *l, const ledger_file *files, const git_oid *blobs,
+		       size_t n, const git_signature *sig, const char *message,
+		       git_oid *out)
+{
+	git_commit *parent = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_tree_update *ups = calloc(n ? n : 1, sizeof *ups);
+	git_reference *ref = NULL;
+	git_oid tree_id;
+	size_t nups;
+	int rc;
+	if (!ups)
+		return error_set(ERR_NOMEM, "out of memory");
+	if ((rc = head_tree(l, &parent, &base)) != 0)
+		goto done;
+	if ((rc = plan_updates(l, base, files, blobs, n, ups, &nups)) != 0)
+		goto done;
+	if (nups == 0 && parent) { /* everything already there: idempotent */
+		git_oid_cpy(out, git_commit_id(parent));
+		goto done;
+	}
+	if (git_tree_create_updated(&tree_id, l->repo, base, nups, ups) < 0 ||
+	    git_tree_lookup(&tree, l->repo, &tree_id) < 0) {
+		rc = git_fail(_("writing the ledger tree"));
+		goto done;
+	}
+	const git_commit *parents[1] = {parent};
+	if (git_commit_create(out, l->repo, NULL, sig, sig, "UTF-8", message, tree,
+			      parent ? 1 : 0, parents) < 0) {
+		rc = git_fail(_("writing the ledger commit"));
+		goto done;
+	}
+	int r;
+	if (parent)
+		r = git_reference_create_matching(&ref, l->repo, LEDGER_REF, out, 1,
+						  git_commit_id(parent), message);
+	else
+		r = git_reference_create(&ref, l->repo, LEDGER_REF, out, 0, message);
+	if (r == GIT_EMODIFIED || r == GIT_ELOCKED || r == GIT_EEXISTS)
+		rc = 1;
+	else if (r < 0)
+		rc = git_fail(_("moving the ledger branch"));
+done:
+	git_reference_free(ref);
+	git_tree_free(tree);
+	git_tree_free(base);
+	git_commit_free(parent);
+	free(ups);
+	return rc;
+}
+
+int ledger_append(ledger *l, const ledger_file *files, size_t n,
+		  const ledger_author *author, const char *message,
+		  char out_commit[41])
+{
+	git_signature *sig = NULL;
+	git_oid *blobs = calloc(n ? n : 1, sizeof *blobs);
+	git_oid commit;
+	int rc = 0;
+	if (!blobs)
+		return error_set(ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (git_blob_create_from_buffer(&blobs[i], l->repo, files[i].data, files[i].len) < 0)
+			rc = git_fail(files[i].path);
+	if (rc == 0 && git_signature_new(&sig, author->name, author->email,
+					 (git_time_t)author->when, author->tz_minutes) < 0)
+		rc = git_fail(_("officer name or id not usable in a commit"));
+	for (int attempt = 0; rc == 0; attempt++) {
+		rc = append_once(l, files, blobs, n, sig, message, &commit);
+		if (rc != 1)
+			break;
+		if (attempt == CAS_RETRIES) {
+			rc = error_set(ERR_CONFLICT, _("the ledger kept changing under us; "
+						       "nothing was written, try again"));
+			break;
+		}
+		rc = 0; /* another writer moved the branch: rebuild on its head */
+	}
+	if (rc == 0 && out_commit)
+		git_oid_tostr(out_commit, 41, &commit);
+	git_signature_free(sig);
+	free(blobs);
+	return rc;
+}
+
+/* --- history walk --------------------------------------------------- */
+
+struct walk_ctx {
+	ledger *l;
+	ledger_added_cb cb;
+	void *payload;
+	const char *commit_hex;
+	time_t commit_time;
+	int rc;
+};
+
+static int visit_delta(const git_diff_delta *d, float progress, void *p)
+{
+	struct walk_ctx *w = p;
+	(void)progress;
+	if (d->status != GIT_DELTA_ADDED) {
+		const char *path = d->old_file.path ? d->old_file.path : d->new_file.path;
+		w->rc = error_set(ERR_CONFLICT,
+				  d->status == GIT_DELTA_DELETED
+					  ? _("commit %s deletes %s: the ledger is append-only")
+					  : _("commit %s modifies %s: the ledger is append-only"),
+				  w->commit_hex, path);
+		return -1;
+	}
+	git_blob *b = NULL;
+	if (git_blob_lookup(&b, w->l->repo, &d->new_file.id) < 0) {
+		w->rc = git_fail(d->new_file.path);
+		return -1;
+	}
+	w->rc = w->cb(w->commit_hex, w->commit_time, d->new_file.path,
+		      git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), w->payload);
+	git_blob_free(b);
+	return w->rc ? -1 : 0;
+}
+
+static int walk_commit(ledger *l, git_commit *c, struct walk_ctx *w)
+{
+	git_tree *old = NULL, *new = NULL;
+	git_commit *parent = NULL;
+	git_diff *diff = NULL;
+	char hex[41];
+	int rc = 0;
+	if (git_commit_parentcount(c) > 1)
+		return 0; /* union merges add nothing of their own */
+	git_oid_tostr(hex, sizeof hex, git_commit_id(c));
+	w->commit_hex = hex;
+	w->commit_time = (time_t)git_commit_time(c);
+	if ((git_commit_parentcount(c) == 1 &&
+	     (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&old, parent) < 0)) ||
+	    git_commit_tree(&new, c) < 0 ||
+	    git_diff_tree_to_tree(&diff, l->repo, old, new, NULL) < 0) {
+		rc = git_fail(hex);
+		goto done;
+	}
+	w->rc = 0;
+	if (git_diff_foreach(diff, visit_delta, NULL, NULL, NULL, w) < 0)
+		rc = w->rc ? w->rc : git_fail(hex);
+done:
+	git_diff_free(diff);
+	git_tree_free(old);
+	git_tree_free(new);
+	git_commit_free(parent);
+	return rc;
+}
+
+int ledger_walk_added(ledger *l, const char *from, const char *to,
+		      ledger_added_cb cb, void *payload)
+{
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	int rc = 0;
+	struct walk_ctx w = {.l = l, .cb = cb, .payload = payload};
+	if (git_revwalk_new(&walk, l->repo) < 0)
+		return git_fail("revwalk");
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	if (git_oid_fromstr(&oid, to) < 0 || git_revwalk_push(walk, &oid) < 0) {
+		rc = git_fail(to);
+		goto done;
+	}
+	if (from && *from &&
+	    (git_oid_fromstr(&oid, from) < 0 || git_revwalk_hide(walk, &oid) < 0)) {
+		rc = git_fail(from);
+		goto done;
+	}
+	while (rc == 0 && git_revwalk_next(&oid, walk) == 0) {
+		git_commit *c;
+		if (git_commit_lookup(&c, l->repo, &oid) < 0) {
+			rc = git_fail("commit");
+			break;
+		}
+		rc = walk_commit(l, c, &w);
+		git_commit_free(c);
+	}
+done:
+	git_revwalk_free(walk);
+	return rc;
+}

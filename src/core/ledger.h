@@ -1,0 +1,67 @@
+/*
+ * ledger: the append-only git repository (bare, no work tree, no index
+ * file) that is the source of truth.  Written directly with libgit2:
+ * blobs, then only the trees on the changed paths (git_tree_create_updated),
+ * then one commit; the branch moves by compare-and-swap, so a concurrent
+ * writer retries instead of losing an event.  Paths are never modified or
+ * deleted once committed.
+ */
+#ifndef FB_LEDGER_H
+#define FB_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+typedef struct ledger ledger;
+
+#define LEDGER_REF "refs/heads/main"
+#define LEDGER_FORMAT 1
+
+typedef struct {
+	const char *path;  /* e.g. cases/2026/11/23/<case>/events/<id>.json */
+	const void *data;
+	size_t len;
+} ledger_file;
+
+typedef struct {
+	const char *name;  /* officer name */
+	const char *email; /* officer id based address */
+	time_t when;
+	int tz_minutes;    /* local offset */
+} ledger_author;
+
+/* Create a bare repository with the FIELDBOOK marker commit. */
+int ledger_create(const char *path);
+int ledger_open(ledger **out, const char *path);
+void ledger_free(ledger *l);
+
+/* Append files in one commit on LEDGER_REF.  A path that already exists
+ * with identical content is left as is; with different content it is an
+ * error (ERR_CONFLICT): the ledger is append-only.  out_commit may be NULL. */
+int ledger_append(ledger *l, const ledger_file *files, size_t n,
+		  const ledger_author *author, const char *message,
+		  char out_commit[41]);
+
+/* Hex id of the branch head, "" when the branch does not exist. */
+int ledger_head(ledger *l, char out[41]);
+/* Read a file at the head (or at commit when not NULL). Caller frees. */
+int ledger_read(ledger *l, const char *path, char **data, size_t *len);
+bool ledger_exists(ledger *l, const char *path);
+
+/* Called for each file added by a commit.  Return non-zero to stop. */
+typedef int (*ledger_added_cb)(const char *commit, time_t commit_time,
+			       const char *path, const char *data, size_t len,
+			       void *payload);
+
+/* Visit the files added by every non-merge commit reachable from `to` (hex)
+ * and not from `from` (hex or "" for everything), parents before children.
+ * A commit that modifies or deletes a path is reported as ERR_CONFLICT
+ * naming the commit and the path. */
+int ledger_walk_added(ledger *l, const char *from, const char *to,
+		      ledger_added_cb cb, void *payload);
+
+/* Borrowed libgit2 repository (git_repository *) for modules like sync. */
+void *ledger_repository(ledger *l);
+
+#endif

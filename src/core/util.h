@@ -1,0 +1,55 @@
+/*
+ * util: small helpers shared by the core: files, time, hashing, text.
+ * No terminal output.  Time can be pinned for tests and the demo with
+ * FIELDBOOK_NOW=<RFC 3339 UTC or epoch seconds>.
+ */
+#ifndef FB_UTIL_H
+#define FB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+/* Directory of the running executable. */
+int util_exe_dir(char *buf, size_t size);
+bool util_is_dir(const char *path);
+bool util_is_file(const char *path);
+/* mkdir -p with mode for every created component. */
+int util_mkdirs(const char *path, int mode);
+/* Read a whole file (NUL-terminated, *len excludes the NUL); caller frees. */
+int util_read_file(const char *path, char **out, size_t *len);
+/* Write a file atomically (temp + fsync + rename) with mode. */
+int util_write_file(const char *path, const void *data, size_t len, int mode);
+
+/* Current time: real clock, or FIELDBOOK_NOW when set. */
+time_t util_now(void);
+/* "2026-11-23T04:47:29Z" */
+void util_time_rfc3339(time_t t, char out[32]);
+/* "20261123T044729Z" */
+void util_time_compact(time_t t, char out[20]);
+/* Local UTC offset at t, "+08:00". */
+void util_time_tz(time_t t, char out[8]);
+/* Local calendar date at t, "2026-11-23". */
+void util_time_local_date(time_t t, char out[11]);
+/* Parse "2026-11-23T04:47:29Z" (or with +hh:mm). */
+int util_time_parse(const char *s, time_t *out);
+/* Days from date a to date b ("YYYY-MM-DD"), b - a. */
+int util_date_diff(const char *a, const char *b, long *days);
+/* date + n days. */
+int util_date_add(const char *date, int n, char out[11]);
+
+/* sha256 of bytes as lowercase hex (65 bytes with NUL). */
+void util_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Duplicate a string; NULL stays NULL. Aborts on OOM is not allowed: returns NULL. */
+char *util_strdup(const char *s);
+/* Count display columns of UTF-8 text (utf8proc widths). */
+int util_text_width(const char *s);
+
+
+
+/* Copy s into out fitted to exactly `width` display columns: elided with
+ * "…" when longer (never cutting a character), padded with spaces when
+ * shorter (pad=true).  Returns the columns used. */
+int util_text_fit(const char *s, int width, bool pad, char *out, size_t size);
+#endif

@@ -1,0 +1,283 @@
+/*
+ * workspace: locating, creating and opening an officer's data directory.
+ */
+#include "workspace.h"
+#include "error.h"
+#include "i18n.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int workspace_home(const char *opt, char **out)
+{
+	const char *env = getenv("FIELDBOOK_HOME"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	int r;
+	if (opt && *opt)
+		r = asprintf(out, "%s", opt);
+	else if (env && *env)
+		r = asprintf(out, "%s", env);
+	else if (xdg && *xdg)
+		r = asprintf(out, "%s/fieldbook", xdg);
+	else if (home && *home)
+		r = asprintf(out, "%s/.local/share/fieldbook", home);
+	else
+		return error_set(ERR_NOTFOUND, _("no workspace: use --home DIR or set FIELDBOOK_HOME"));
+	return r < 0 ? error_set(ERR_NOMEM, "out of memory") : 0;
+}
+
+static void make_device_id(char out[7])
+{
+	static const char alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
+	unsigned char raw[6];
+	randombytes_buf(raw, sizeof raw);
+	for (int i = 0; i < 6; i++)
+		out[i] = alphabet[raw[i] % (sizeof alphabet - 1)];
+	out[6] = '\0';
+}
+
+static int valid_token(const char *s, const char *what)
+{
+	if (!s || !*s)
+		return error_set(ERR_INVALID, _("%s is required"), what);
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return error_set(ERR_INVALID, _("%s may hold only letters, digits, - and _: %s"),
+					 what, s);
+	return 0;
+}
+
+int workspace_init(const char *home, const char *officer, const char *name, const char *unit)
+{
+	char path[4096], dev[7];
+	int rc;
+	if ((rc = valid_token(officer, "--officer")) || (rc = valid_token(unit, "--unit")))
+		return rc;
+	for (const char *p = unit; *p; p++)
+		if (*p == '-' || *p == '_')
+			return error_set(ERR_INVALID, _("--unit may hold only letters and digits: %s"), unit);
+	if (!name || !*name || strpbrk(name, "<>\n"))
+		return error_set(ERR_INVALID, _("--name is required (no <, > or newlines)"));
+	if (sodium_init() < 0)
+		return error_set(ERR_GENERIC, "libsodium init failed");
+	snprintf(path, sizeof path, "%s/config", home);
+	if (util_is_file(path))
+		return error_set(ERR_EXISTS, _("%s already holds a workspace"), home);
+	if ((rc = util_mkdirs(home, 0700)))
+		return rc;
+	chmod(home, 0700);
+	make_device_id(dev);
+	snprintf(path, sizeof path, "%s/device", home);
+	char line[16];
+	snprintf(line, sizeof line, "%s\n", dev);
+	if ((rc = util_write_file(path, line, strlen(line), 0600)))
+		return rc;
+	snprintf(path, sizeof path, "%s/ledger.git", home);
+	if (!util_is_dir(path) && (rc = ledger_create(path)))
+		return rc;
+	json_t *cfg = json_pack("{s:i, s:s, s:s, s:s, s:i}", "fieldbook", 1, "officer", officer,
+				"name", name, "unit", unit, "photo_max_distance_m", 200);
+	char *text = json_dumps(cfg, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(cfg);
+	snprintf(path, sizeof path, "%s/config", home);
+	rc = util_write_file(path, text, strlen(text), 0600);
+	free(text);
+	if (rc)
+		return rc;
+	fbindex *ix;
+	snprintf(path, sizeof path, "%s/index.sqlite", home);
+	if ((rc = index_open(&ix, path)))
+		return rc;
+	index_free(ix);
+	chmod(path, 0600);
+	return 0;
+}
+
+static int read_device(workspace *ws)
+{
+	char path[4096], *text;
+	snprintf(path, sizeof path, "%s/device", ws->home);
+	int rc = util_read_file(path, &text, NULL);
+	if (rc)
+		return rc;
+	text[strcspn(text, "\r\n ")] = '\0';
+	json_object_set_new(ws->config, "device", json_string(text));
+	free(text);
+	return 0;
+}
+
+int workspace_open(workspace **out, const char *home)
+{
+	char path[4096];
+	json_error_t jerr;
+	int rc;
+	workspace *ws = calloc(1, sizeof *ws);
+	if (!ws || !(ws->home = strdup(home))) {
+		free(ws);
+		return error_set(ERR_NOMEM, "out of memory");
+	}
+	if (sodium_init() < 0) {
+		rc = error_set(ERR_GENERIC, "libsodium init failed");
+		goto fail;
+	}
+	snprintf(path, sizeof path, "%s/config", home);
+	if (!util_is_file(path)) {
+		rc = error_set(ERR_NOTFOUND, _("no workspace at %s: run 'fieldbook init --officer ID "
+					       "--name NAME --unit UNIT' first"), home);
+		goto fail;
+	}
+	if (!(ws->config = json_load_file(path, 0, &jerr)) || !json_is_object(ws->config)) {
+		rc = error_set(ERR_INVALID, _("%s:%d: broken config: %s"), path, jerr.line, jerr.text);
+		goto fail;
+	}
+	if ((rc = read_device(ws)))
+		goto fail;
+	ws->officer = json_string_value(json_object_get(ws->config, "officer"));
+	ws->name = json_string_value(json_object_get(ws->config, "name"));
+	ws->unit = json_string_value(json_object_get(ws->config, "unit"));
+	ws->device = json_string_value(json_object_get(ws->config, "device"));
+	if (!ws->officer || !ws->name || !ws->unit || !ws->device) {
+		rc = error_set(ERR_INVALID, _("%s: officer, name or unit missing"), path);
+		goto fail;
+	}
+	snprintf(path, sizeof path, "%s/ledger.git", home);
+	if ((rc = ledger_open(&ws->ledger, path)))
+		goto fail;
+	snprintf(path, sizeof path, "%s/index.sqlite", home);
+	if ((rc = index_open(&ws->index, path)) || (rc = index_sync(ws->index, ws->ledger)))
+		goto fail;
+	*out = ws;
+	return 0;
+fail:
+	workspace_free(ws);
+	return rc;
+}
+
+void workspace_free(workspace *ws)
+{
+	if (!ws)
+		return;
+	index_free(ws->index);
+	ledger_free(ws->ledger);
+	json_decref(ws->config);
+	free(ws->home);
+	free(ws);
+}
+
+/* --- forms ---------------------------------------------------------------------- */
+
+/* Directories searched for forms, most local first. */
+static int form_dirs(workspace *ws, char dirs[][4096], int max)
+{
+	int n = 0;
+	const char *env = getenv("FIELDBOOK_FORMS");
+	char exe[4000];
+	if (env && *env && n < max)
+		snprintf(dirs[n++], 4096, "%s", env);
+	if (ws && n < max)
+		snprintf(dirs[n++], 4096, "%s/forms", ws->home);
+	if (util_exe_dir(exe, sizeof exe) == 0) {
+		if (n < max)
+			snprintf(dirs[n++], 4096, "%s/../forms", exe);
+		if (n < max)
+			snprintf(dirs[n++], 4096, "%s/../share/fieldbook/forms", exe);
+	}
+	if (n < max)
+		snprintf(dirs[n++], 4096, "%s/share/fieldbook/forms", FB_PREFIX);
+	return n;
+}
+
+int workspace_form_find(workspace *ws, const char *id, form **out, char **path)
+{
+	char dirs[5][4096], file[4200];
+	int n = form_dirs(ws, dirs, 5);
+	for (int i = 0; i < n; i++) {
+		if (snprintf(file, sizeof file, "%s/%s.yaml", dirs[i], id) >= (int)sizeof file ||
+		    !util_is_file(file))
+			continue;
+		int rc = form_load_file(out, file);
+		if (rc == 0 && path)
+			*path = strdup(file);
+		return rc;
+	}
+	return error_set(ERR_NOTFOUND, _("no form \"%s\" (see 'fieldbook forms')"), id);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int workspace_form_list(workspace *ws, json_t **out)
+{
+	char dirs[5][4096];
+	int n = form_dirs(ws, dirs, 5);
+	json_t *seen = json_object(), *arr = json_array();
+	for (int i = 0; i < n; i++) {
+		DIR *d = opendir(dirs[i]);
+		if (!d)
+			continue;
+		char *names[512];
+		size_t nn = 0;
+		struct dirent *de;
+		while ((de = readdir(d)) && nn < 512) {
+			size_t l = strlen(de->d_name);
+			if (l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0)
+				names[nn++] = strdup(de->d_name);
+		}
+		closedir(d);
+		qsort(names, nn, sizeof *names, cmp_str);
+		for (size_t k = 0; k < nn; k++) {
+			char file[4400], id[256];
+			snprintf(id, sizeof id, "%.*s", (int)(strlen(names[k]) - 5), names[k]);
+			int toolong = snprintf(file, sizeof file, "%s/%s", dirs[i], names[k]) >= (int)sizeof file;
+			free(names[k]);
+			if (toolong)
+				continue;
+			if (json_object_get(seen, id))
+				continue;
+			json_object_set_new(seen, id, json_true());
+			form *f;
+			if (form_load_file(&f, file) != 0) {
+				json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", id, "path",
+								     file, "error", error_last()));
+				continue;
+			}
+			json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s}", "id",
+							     form_id(f), "version", form_version(f),
+							     "title_zh", form_title(f, "zh"), "title_en",
+							     form_title(f, "en"), "category",
+							     form_category_code(f), "path", file));
+			form_free(f);
+		}
+	}
+	json_decref(seen);
+	*out = arr;
+	return 0;
+}
+
+int workspace_form_of_case(workspace *ws, const json_t *state, form **out)
+{
+	const json_t *fr = json_object_get(state, "form");
+	const char *id = json_string_value(json_object_get(fr, "id"));
+	json_int_t version = json_integer_value(json_object_get(fr, "version"));
+	if (!id)
+		return error_set(ERR_INVALID, _("case %s has no form"),
+				 json_string_value(json_object_get(state, "id")));
+	char path[512], *text;
+	size_t len;
+	snprintf(path, sizeof path, "forms/%s/%lld.yaml", id, (long long)version);
+	int rc = ledger_read(ws->ledger, path, &text, &len);
+	if (rc)
+		return rc;
+	rc = form_load_buffer(out, text, len, path);
+	free(text);
+	return rc;
+}

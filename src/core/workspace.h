@@ -1,0 +1,52 @@
+/*
+ * workspace: one officer's data directory (mode 0700):
+ *   ledger.git/    bare git repository, the source of truth
+ *   index.sqlite   derived index, drafts, device counters (0600)
+ *   config         JSON: officer, name, unit, settings (0600)
+ *   device         this installation's short stable id (0600)
+ *   forms/         optional local (city) forms overriding the shipped ones
+ * Home: --home DIR, else $FIELDBOOK_HOME, else $XDG_DATA_HOME/fieldbook,
+ * else ~/.local/share/fieldbook.
+ */
+#ifndef FB_WORKSPACE_H
+#define FB_WORKSPACE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "form.h"
+#include "index.h"
+#include "ledger.h"
+
+typedef struct {
+	bool has;
+	double lat, lon, acc_m; /* acc_m < 0: unknown */
+	char src[8];            /* gps | photo | manual */
+} workspace_where;
+
+typedef struct workspace {
+	char *home;
+	const char *officer, *name, *unit, *device; /* borrowed from config */
+	json_t *config;
+	ledger *ledger;
+	fbindex *index;
+	workspace_where where; /* current position for new events */
+} workspace;
+
+/* Resolve the home directory (caller frees). */
+int workspace_home(const char *opt, char **out);
+int workspace_init(const char *home, const char *officer, const char *name,
+		   const char *unit);
+/* Open and bring the index up to date with the ledger. */
+int workspace_open(workspace **out, const char *home);
+void workspace_free(workspace *ws);
+
+/* Find a shipped or local form by id (newest file wins is not a thing:
+ * one file per id; local forms/ overrides shipped ones). */
+int workspace_form_find(workspace *ws, const char *id, form **out, char **path);
+/* Every available form: array of {id, version, title_zh, title_en, path, error?}. */
+int workspace_form_list(workspace *ws, json_t **out);
+/* Load the exact form version a case used, from the ledger. */
+int workspace_form_of_case(workspace *ws, const json_t *state, form **out);
+
+#endif
