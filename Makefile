@@ -8,7 +8,7 @@ PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw chafa libjpe
 DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
-	openssh-client
+	openssh-client jq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm

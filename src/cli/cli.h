@@ -39,8 +39,6 @@ void cli_print_json(const json_t *j);
 void cli_today(char out[11]);
 /* "2026-11-23 20:47 +08:00" for an event's at + tz. */
 void cli_local_time(const char *at, const char *tz, char *out, size_t size);
-/* Summary object of a case for lists (new reference). */
-json_t *cli_case_summary(const json_t *state, const char *today);
 /* Current position given by --lat/--lon on the command line. */
 extern bool cli_has_where;
 extern double cli_lat, cli_lon, cli_acc;

@@ -77,29 +77,6 @@ int cmd_form(cli_args *a)
 	return bad ? CLI_FAIL : CLI_OK;
 }
 
-json_t *cli_case_summary(const json_t *st, const char *today)
-{
-	long days;
-	const char *status = case_display_status(st, today, &days);
-	const json_t *site = json_object_get(st, "site");
-	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", event_str(st, "id"),
-			      "status", status, "state", event_str(st, "status"), "days_overdue",
-			      (json_int_t)days, "address", event_str(site, "address"), "opened_at",
-			      event_str(st, "opened_at"), "updated_at", event_str(st, "updated_at"),
-			      "officer", event_str(st, "opened_by"));
-	static const struct { const char *key, *obj, *field; } extra[] = {
-		{"grid", "site", "grid"},       {"party", "party", "name"},
-		{"form", "form", "id"},         {"category", "category", "code"},
-		{"deadline", "order", "deadline"},
-	};
-	for (size_t i = 0; i < sizeof extra / sizeof *extra; i++) {
-		const char *v = event_str(json_object_get(st, extra[i].obj), extra[i].field);
-		if (*v)
-			json_object_set_new(s, extra[i].key, json_string(v));
-	}
-	return s;
-}
-
 static void print_case_row(const json_t *s)
 {
 	const char *status = event_str(s, "status");
@@ -142,7 +119,7 @@ int cmd_list(cli_args *a)
 	size_t i;
 	json_t *c;
 	json_array_foreach(cases, i, c)
-		json_array_append_new(out, cli_case_summary(c, today));
+		json_array_append_new(out, case_summary(c, today));
 	if (json)
 		cli_print_json(out);
 	else {
@@ -274,7 +251,7 @@ int cmd_show(cli_args *a)
 			free(sum);
 		}
 		json_t *out = json_pack("{s:O, s:o, s:o}", "state", st, "summary",
-					cli_case_summary(st, today), "timeline", tl);
+					case_summary(st, today), "timeline", tl);
 		cli_print_json(out);
 		json_decref(out);
 	} else {

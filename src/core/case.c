@@ -380,3 +380,27 @@ const char *case_display_status(const json_t *state, const char *today, long *da
 	}
 	return status;
 }
+
+json_t *case_summary(const json_t *st, const char *today)
+{
+	long days;
+	const char *status = case_display_status(st, today, &days);
+	const json_t *site = json_object_get(st, "site");
+	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", event_str(st, "id"),
+			      "status", status, "state", event_str(st, "status"), "days_overdue",
+			      (json_int_t)days, "address", event_str(site, "address"), "opened_at",
+			      event_str(st, "opened_at"), "updated_at", event_str(st, "updated_at"),
+			      "officer", event_str(st, "opened_by"));
+	static const struct { const char *key, *obj, *field; } extra[] = {
+		{"grid", "site", "grid"},       {"party", "party", "name"},
+		{"form", "form", "id"},         {"category", "category", "code"},
+		{"deadline", "order", "deadline"},
+	};
+	for (size_t i = 0; i < sizeof extra / sizeof *extra; i++) {
+		const char *v = event_str(json_object_get(st, extra[i].obj), extra[i].field);
+		if (*v)
+			json_object_set_new(s, extra[i].key, json_string(v));
+	}
+	return s;
+}
+

@@ -25,4 +25,9 @@ const char *case_status_label(const char *status);
 /* Close outcomes accepted by `close --outcome`. */
 int case_outcome_valid(const char *outcome);
 
+/* Summary of a case for lists (new reference): id, status (displayed),
+ * state, days_overdue, address, grid, party, form, category, deadline,
+ * opened_at, updated_at, officer. */
+json_t *case_summary(const json_t *state, const char *today);
+
 #endif

@@ -278,9 +278,11 @@ static bool parse_decimal(const char *s, double *out, bool *is_int)
 	}
 	if (digits == 0 || frac == 0)
 		return false;
-	double v = (double)mant;
+	/* one correctly rounded division: 10^frac is exact up to 10^22 */
+	double v = (double)mant, p = 1;
 	for (int i = 0; i < frac; i++)
-		v /= 10;
+		p *= 10;
+	v /= p;
 	*out = neg ? -v : v;
 	if (is_int)
 		*is_int = frac < 0;
@@ -919,7 +921,7 @@ static bool in_list(char *const *v, size_t n, const char *s)
 /* Short JSON rendering of a value for messages. */
 static void show(const json_t *v, char *buf, size_t n)
 {
-	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10));
 	snprintf(buf, n, "%s", s ? s : "?");
 	free(s);
 }

@@ -418,6 +418,8 @@ static json_t *column_json(sqlite3_stmt *st, int col)
 int index_case_get(fbindex *ix, const char *case_id, json_t **state)
 {
 	sqlite3_stmt *st;
+	if (!case_id_valid(case_id))
+		return error_set(ERR_INVALID, _("not a case id: %s"), case_id);
 	if (prepare(ix, &st, "SELECT state FROM cases WHERE id = ?"))
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
