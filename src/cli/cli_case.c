@@ -131,7 +131,9 @@ static int parse_answers(workspace *ws, const char *case_id, const json_t *sets,
 				       json_string_value(v));
 			break;
 		}
-		if ((rc = form_answer_parse(f, key, text, &val)))
+		if (!*text)
+			val = json_null(); /* --set ITEM= clears an earlier answer */
+		else if ((rc = form_answer_parse(f, key, text, &val)))
 			break;
 		json_object_set_new(answers, key, val);
 	}

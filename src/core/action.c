@@ -217,6 +217,13 @@ static json_t *merged(const json_t *draft, const char *key, const json_t *add)
 	}
 	if (add)
 		json_object_update(m, (json_t *)add);
+	/* null clears an answer given earlier (e.g. an item that no longer applies) */
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(m, tmp, k, v)
+		if (json_is_null(v))
+			json_object_del(m, k);
 	return m;
 }
 

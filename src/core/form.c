@@ -854,16 +854,11 @@ typedef struct {
 	fail_fn failed;
 } type_ops;
 
-static const char *lang(void)
-{
-	return i18n_lang();
-}
-
 static const char *pick(const text2 *t, const char *lng)
 {
 	const char *a = t->en, *b = t->zh;
 	if (!lng)
-		lng = lang();
+		lng = i18n_lang();
 	if (strcmp(lng, "zh") == 0)
 		a = t->zh, b = t->en;
 	return a && *a ? a : b ? b : "";
@@ -1651,12 +1646,13 @@ static void check_unknown(const form *f, const json_t *answers, problems *P)
 	free(keys);
 }
 
-/* "SB01 is approved or filed" for the hidden-item message. */
+/* "SB01 is one of: approved, filed" for the hidden-item message. */
 static void cond_text(const form *f, const cond_t *c, char *buf, size_t n)
 {
 	size_t used = (size_t)snprintf(buf, n, _("%s is one of:"), f->items[c->item].id);
 	for (size_t i = 0; i < c->n_in && used < n; i++)
-		used += (size_t)snprintf(buf + used, n - used, " %s", c->in[i]);
+		used += (size_t)snprintf(buf + used, n - used, "%s %s",
+					 i ? "," : "", c->in[i]);
 }
 
 static bool answered(const json_t *v)

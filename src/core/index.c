@@ -274,7 +274,7 @@ static int store_case(fbindex *ix, const json_t *st, const json_t *events)
 	char device[32] = "", day[9] = "";
 	long n = 0;
 	sscanf(id, "%*[^-]-%8[0-9]-%31[^-]-%ld", day, device, &n);
-	char *state = json_dumps(st, JSON_SORT_KEYS | JSON_COMPACT);
+	char *state = json_dumps(st, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10));
 	char *text = search_text(st, events);
 	int rc = 0;
 	if (!state || !text) {
@@ -621,7 +621,7 @@ int index_draft_put(fbindex *ix, const char *case_id, const char *kind, const js
 {
 	char now[32];
 	util_time_rfc3339(util_now(), now);
-	char *text = json_dumps(draft, JSON_SORT_KEYS | JSON_COMPACT);
+	char *text = json_dumps(draft, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10));
 	sqlite3_stmt *st;
 	int rc = text ? 0 : error_set(ERR_NOMEM, "out of memory");
 	if (rc == 0 && (rc = prepare(ix, &st, "INSERT OR REPLACE INTO drafts(case_id, kind, draft,"

@@ -267,7 +267,6 @@ struct walk {
 	size_t exif_len;
 	unsigned sof_w, sof_h;
 	bool sof;
-	size_t end;                  /* offset just after EOI */
 };
 
 static bool is_sof(unsigned m)
@@ -317,10 +316,8 @@ static walk_result walk_jpeg(const unsigned char *b, size_t n, struct walk *w)
 		unsigned m = b[pos++];
 		if (is_standalone(m))
 			continue;
-		if (m == 0xd9) {
-			w->end = pos;
+		if (m == 0xd9)   /* EOI: anything after it is not ours to check */
 			return scan ? WALK_OK : WALK_NO_IMAGE;
-		}
 		if (m == 0xd8)
 			return WALK_SECOND_SOI;
 		if (n - pos < 2)
@@ -656,15 +653,20 @@ void photo_free(photo *p)
 	free(p);
 }
 
+static int too_large(const char *path, size_t n)
+{
+	return error_set(ERR_PHOTO,
+		_("%s: the file is too large (%zu bytes); fieldbook accepts photos up to %zu MiB"),
+		path, n, PHOTO_MAX_BYTES >> 20);
+}
+
 static int check_kind(const unsigned char *b, size_t n, const char *name)
 {
 	const char *what;
 	if (n == 0)
 		return error_set(ERR_PHOTO, _("%s: the file is empty"), name);
 	if (n > PHOTO_MAX_BYTES)
-		return error_set(ERR_PHOTO,
-			_("%s: the file is too large (%zu MiB); fieldbook accepts photos up to %zu MiB"),
-			name, n >> 20, PHOTO_MAX_BYTES >> 20);
+		return too_large(name, n);
 	if ((what = photo_sniff(b, n)))
 		return error_set(ERR_PHOTO,
 			_("%s: this is %s; fieldbook stores JPEG photos only"), name, what);
@@ -696,7 +698,7 @@ static int check_image(photo *p, struct walk *w)
 	if (r != WALK_OK)
 		return error_set(ERR_PHOTO, walk_message(r), p->name);
 	if (hdr)
-		return error_set(ERR_PHOTO, _("%s: the JPEG file is damaged (%s)"),
+		return error_set(ERR_PHOTO, _("%s: the JPEG file is damaged or of an unsupported kind (%s)"),
 			p->name, msg);
 	if ((uint64_t)p->width * p->height > PHOTO_MAX_PIXELS) /* DNL-sized */
 		return too_many_pixels(p->name, p->width, p->height);
@@ -758,13 +760,6 @@ static int file_error(const char *path, int err)
 {
 	return error_set(err == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path,
 		strerror(err));
-}
-
-static int too_large(const char *path, size_t n)
-{
-	return error_set(ERR_PHOTO,
-		_("%s: the file is too large (%zu MiB); fieldbook accepts photos up to %zu MiB"),
-		path, n >> 20, PHOTO_MAX_BYTES >> 20);
 }
 
 /* Read all of fd, refusing more than PHOTO_MAX_BYTES. */

@@ -90,7 +90,8 @@ void photo_free(photo *p);
 const char *photo_name(const photo *p);
 /* The original bytes, unchanged (borrowed). */
 const unsigned char *photo_bytes(const photo *p, size_t *len);
-/* Lowercase hex SHA-256 of the bytes (libsodium), computed on first use. */
+/* Lowercase hex SHA-256 of the bytes (libsodium), computed on first use;
+ * NULL only when libsodium cannot initialise. */
 const char *photo_sha256(const photo *p);
 /* NULL for a valid photo; the image-check message under KEEP_DAMAGED. */
 const char *photo_damage(const photo *p);

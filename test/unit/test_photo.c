@@ -1063,6 +1063,18 @@ static void test_strings(void **state)
 	photo_free(p);
 }
 
+/* Exif IFD -> Interop IFD holding these entries; no GPS IFD. */
+static photo *interop_photo(struct tiff *t, const tent *io, int n,
+	const char *name)
+{
+	uint32_t interop = t_ifd(t, io, n, 0);
+	tent ex[] = {{.tag = 0xa005, .type = T_LONG, .count = 1, .val = interop}};
+	uint32_t exif = t_ifd(t, ex, 1, 0);
+	tent i0[] = {{.tag = 0x8769, .type = T_LONG, .count = 1, .val = exif}};
+	t_root(t, t_ifd(t, i0, 1, 0));
+	return load_tiff(t, name);
+}
+
 static void test_gps_ifd_only(void **state)
 {
 	/* Interop IFD tags 1 and 2 share numbers with GPSLatitudeRef and
@@ -1073,17 +1085,30 @@ static void test_gps_ifd_only(void **state)
 		{.tag = 1, .type = T_ASCII, .count = 4, .inl = "R98"},
 		{.tag = 2, .type = T_UNDEF, .count = 4, .inl = "0100"},
 	};
-	uint32_t interop = t_ifd(&t, io, 2, 0);
-	tent ex[] = {{.tag = 0xa005, .type = T_LONG, .count = 1, .val = interop}};
-	uint32_t exif = t_ifd(&t, ex, 1, 0);
-	tent i0[] = {{.tag = 0x8769, .type = T_LONG, .count = 1, .val = exif}};
-	t_root(&t, t_ifd(&t, i0, 1, 0));
-	photo *p = load_tiff(&t, "interop.jpg");
+	photo *p = interop_photo(&t, io, 2, "interop.jpg");
 	assert_int_equal(photo_exif(p), PHOTO_EXIF_OK);
 	assert_int_equal(photo_gps(p), PHOTO_GPS_NONE);
 	json_t *j = photo_exif_json(p);
 	assert_false(json_has(j, "lat_ref"));
 	json_decref(j);
+	photo_free(p);
+
+	/* even when they look exactly like GPS tags */
+	static const uint32_t r[6] = {45, 1, 30, 1, 0, 1};
+	t_init(&t, true);
+	uint32_t la = t_rats(&t, r, 3), lo = t_rats(&t, r, 3), al = t_rats(&t, r, 1);
+	tent gpsish[] = {
+		{.tag = 1, .type = T_ASCII, .count = 2, .inl = "S\0\0"},
+		{.tag = 2, .type = T_RATIONAL, .count = 3, .val = la},
+		{.tag = 3, .type = T_ASCII, .count = 2, .inl = "W\0\0"},
+		{.tag = 4, .type = T_RATIONAL, .count = 3, .val = lo},
+		{.tag = 6, .type = T_RATIONAL, .count = 1, .val = al},
+		{.tag = 0x1d, .type = T_ASCII, .count = 11, .val = t_blob(&t, "2020:01:01", 11)},
+	};
+	p = interop_photo(&t, gpsish, 6, "interop2.jpg");
+	assert_int_equal(photo_gps(p), PHOTO_GPS_NONE);
+	assert_false(photo_has_alt(p));
+	assert_null(photo_gps_date(p));
 	photo_free(p);
 }
 

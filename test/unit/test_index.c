@@ -1,0 +1,266 @@
+/*
+ * Ledger and index together: append-only writes, incremental indexing,
+ * rebuild equality, drafts and counters.  Real git repository and SQLite
+ * file in a temporary directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/event.h"
+#include "core/index.h"
+#include "core/ledger.h"
+
+#define CASE_ID "HZ01-20261123-abc123-1"
+
+struct fx {
+	char dir[64], repo[128], db[128];
+	ledger *l;
+	fbindex *ix;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/fbunit.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->repo, sizeof f->repo, "%s/ledger.git", f->dir);
+	snprintf(f->db, sizeof f->db, "%s/index.sqlite", f->dir);
+	assert_int_equal(ledger_create(f->repo), 0);
+	assert_int_equal(ledger_open(&f->l, f->repo), 0);
+	assert_int_equal(index_open(&f->ix, f->db), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	index_free(f->ix);
+	ledger_free(f->l);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static const ledger_author author = {"张伟", "3101-0042@HZ01.fieldbook", 1795000000, 480};
+
+static void put_event(struct fx *f, const char *type, long seq, const char *extra)
+{
+	json_t *ev = event_new(type, CASE_ID, 1795000000 + seq, "3101-0042", "abc123", seq);
+	if (extra) {
+		json_t *x = json_loads(extra, 0, NULL);
+		json_object_update(ev, x);
+		json_decref(x);
+	}
+	char path[256], *text = event_dump(ev);
+	event_path(CASE_ID, event_str(ev, "id"), path, sizeof path);
+	ledger_file file = {path, text, strlen(text)};
+	assert_int_equal(ledger_append(f->l, &file, 1, &author, type, NULL), 0);
+	free(text);
+	json_decref(ev);
+}
+
+static void test_append_and_index(void **state)
+{
+	struct fx *f = *state;
+	put_event(f, "case.opened", 1, "{\"site\": {\"address\": \"解放路12号\"}}");
+	put_event(f, "inspection.recorded", 2, "{\"answers\": {\"SB04\": \"fail\"}, \"failures\": [\"SB04\"]}");
+	assert_int_equal(index_sync(f->ix, f->l), 0);
+	json_t *st;
+	assert_int_equal(index_case_get(f->ix, CASE_ID, &st), 0);
+	assert_string_equal(event_str(st, "status"), "inspected");
+	json_decref(st);
+	json_t *rows;
+	assert_int_equal(index_case_events(f->ix, CASE_ID, &rows), 0);
+	assert_int_equal(json_array_size(rows), 2);
+	assert_int_equal(strlen(event_str(json_array_get(rows, 0), "commit")), 40);
+	json_decref(rows);
+	char a[41], b[41];
+	ledger_head(f->l, a);
+	index_head(f->ix, b);
+	assert_string_equal(a, b);
+}
+
+static void test_ledger_is_append_only(void **state)
+{
+	struct fx *f = *state;
+	ledger_file one = {"cases/2026/11/23/" CASE_ID "/photos/aa.jpg", "abc", 3};
+	char c1[41], c2[41];
+	assert_int_equal(ledger_append(f->l, &one, 1, &author, "photo", c1), 0);
+	/* the same bytes again: nothing to do, no new commit */
+	assert_int_equal(ledger_append(f->l, &one, 1, &author, "photo", c2), 0);
+	assert_string_equal(c1, c2);
+	ledger_file changed = {one.path, "abd", 3};
+	assert_int_equal(ledger_append(f->l, &changed, 1, &author, "photo", NULL), ERR_CONFLICT);
+	assert_non_null(strstr(error_last(), "append-only"));
+	char *data;
+	size_t len;
+	assert_int_equal(ledger_read(f->l, one.path, &data, &len), 0);
+	assert_memory_equal(data, "abc", 3);
+	free(data);
+}
+
+static int count_cb(const char *commit, time_t t, const char *path, const char *data, size_t len, void *p)
+{
+	(*(int *)p)++;
+	return 0;
+}
+
+/* A commit made behind our back that modifies a path is reported. */
+static void test_walk_reports_modified_paths(void **state)
+{
+	struct fx *f = *state;
+	put_event(f, "case.opened", 1, NULL);
+	char before[41];
+	ledger_head(f->l, before);
+	git_repository *repo = ledger_repository(f->l);
+	git_oid head, blob, tree_id, commit;
+	git_commit *parent;
+	git_tree *tree, *newtree;
+	git_signature *sig;
+	git_reference_name_to_id(&head, repo, LEDGER_REF);
+	git_commit_lookup(&parent, repo, &head);
+	git_commit_tree(&tree, parent);
+	git_blob_create_from_buffer(&blob, repo, "tampered\n", 9);
+	git_tree_update up = {GIT_TREE_UPDATE_UPSERT, blob, GIT_FILEMODE_BLOB, "FIELDBOOK"};
+	git_tree_create_updated(&tree_id, repo, tree, 1, &up);
+	git_tree_lookup(&newtree, repo, &tree_id);
+	git_signature_now(&sig, "x", "x@y");
+	const git_commit *parents[] = {parent};
+	git_commit_create(&commit, repo, LEDGER_REF, sig, sig, NULL, "tamper", newtree, 1, parents);
+	char to[41];
+	git_oid_tostr(to, sizeof to, &commit);
+	int n = 0;
+	assert_int_equal(ledger_walk_added(f->l, before, to, count_cb, &n), ERR_CONFLICT);
+	assert_non_null(strstr(error_last(), "modifies FIELDBOOK"));
+	git_signature_free(sig);
+	git_tree_free(newtree);
+	git_tree_free(tree);
+	git_commit_free(parent);
+}
+
+static char *list_json(fbindex *ix)
+{
+	json_t *l;
+	assert_int_equal(index_case_list(ix, "all", NULL, "2026-12-01", &l), 0);
+	char *s = json_dumps(l, JSON_SORT_KEYS);
+	json_decref(l);
+	return s;
+}
+
+static void test_rebuild_equals_incremental(void **state)
+{
+	struct fx *f = *state;
+	put_event(f, "case.opened", 1, "{\"site\": {\"address\": \"解放路12号\"}}");
+	index_sync(f->ix, f->l);
+	put_event(f, "inspection.recorded", 2, "{\"answers\": {\"SB04\": \"fail\"}, \"failures\": [\"SB04\"]}");
+	index_sync(f->ix, f->l);
+	put_event(f, "order.issued", 3, "{\"items\": [\"SB04\"], \"deadline\": \"2026-11-25\"}");
+	put_event(f, "note.added", 4, "{\"text\": \"锈蚀严重\"}");
+	index_sync(f->ix, f->l);
+	char *inc = list_json(f->ix);
+	assert_int_equal(index_rebuild(f->ix, f->l), 0);
+	char *re = list_json(f->ix);
+	assert_string_equal(inc, re);
+	free(inc);
+	free(re);
+	json_t *found;
+	assert_int_equal(index_case_list(f->ix, "overdue", "锈蚀", "2026-12-01", &found), 0);
+	assert_int_equal(json_array_size(found), 1);
+	json_decref(found);
+	assert_int_equal(index_case_list(f->ix, "overdue", "锈蚀", "2026-11-20", &found), 0);
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+	/* LIKE wildcards in a search are literal */
+	assert_int_equal(index_case_list(f->ix, "all", "%", NULL, &found), 0);
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+}
+
+static void test_drafts_and_counters_survive_rebuild(void **state)
+{
+	struct fx *f = *state;
+	put_event(f, "case.opened", 7, NULL);
+	index_sync(f->ix, f->l);
+	json_t *d = json_pack("{s:{s:s}}", "answers", "SB04", "fail");
+	assert_int_equal(index_draft_put(f->ix, CASE_ID, "inspection", d), 0);
+	json_decref(d);
+	assert_int_equal(index_rebuild(f->ix, f->l), 0);
+	assert_int_equal(index_draft_get(f->ix, CASE_ID, "inspection", &d), 0);
+	assert_string_equal(event_str(json_object_get(d, "answers"), "SB04"), "fail");
+	json_decref(d);
+	long seq, n;
+	assert_int_equal(index_next_seq(f->ix, "abc123", &seq), 0);
+	assert_int_equal(seq, 8); /* above what the ledger holds */
+	assert_int_equal(index_next_seq(f->ix, "abc123", &seq), 0);
+	assert_int_equal(seq, 9);
+	assert_int_equal(index_next_case_number(f->ix, "abc123", "20261123", &n), 0);
+	assert_int_equal(n, 2);
+}
+
+static void test_draft_of_a_recorded_event_is_removed(void **state)
+{
+	struct fx *f = *state;
+	put_event(f, "case.opened", 1, NULL);
+	index_sync(f->ix, f->l);
+	char id[64];
+	event_id_make(id, 1795000000 + 2, "abc123", 2);
+	json_t *d = json_pack("{s:{s:s}, s:s}", "answers", "SB04", "fail", "committing_event", id);
+	index_draft_put(f->ix, CASE_ID, "inspection", d);
+	json_decref(d);
+	put_event(f, "inspection.recorded", 2, "{\"answers\": {\"SB04\": \"fail\"}}");
+	assert_int_equal(index_sync(f->ix, f->l), 0);
+	assert_int_equal(index_draft_get(f->ix, CASE_ID, "inspection", &d), ERR_NOTFOUND);
+}
+
+static void test_bad_event_files_are_reported_not_dropped(void **state)
+{
+	struct fx *f = *state;
+	put_event(f, "case.opened", 1, NULL);
+	char path[256];
+	event_path(CASE_ID, "20261123T000000Z-abc123-000099", path, sizeof path);
+	ledger_file bad = {path, "{not json", 9};
+	assert_int_equal(ledger_append(f->l, &bad, 1, &author, "bad", NULL), 0);
+	assert_int_equal(index_sync(f->ix, f->l), 0);
+	json_t *p;
+	assert_int_equal(index_problems(f->ix, &p), 0);
+	assert_int_equal(json_array_size(p), 1);
+	assert_string_equal(event_str(json_array_get(p, 0), "path"), path);
+	json_decref(p);
+}
+
+static void test_newer_schema_is_refused(void **state)
+{
+	struct fx *f = *state;
+	char cmd[256];
+	index_free(f->ix);
+	f->ix = NULL;
+	snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'PRAGMA user_version = 99'", f->db);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(index_open(&f->ix, f->db), ERR_DB);
+	assert_non_null(strstr(error_last(), "newer fieldbook"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_append_and_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_is_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_reports_modified_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_equals_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drafts_and_counters_survive_rebuild, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_draft_of_a_recorded_event_is_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_event_files_are_reported_not_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
