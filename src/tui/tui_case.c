@@ -1,0 +1,369 @@
+/*
+ * tui_case: one case: its state, the deadline countdown, the timeline, and
+ * the steps its state allows.  Which steps are offered is asked of the
+ * core's state machine (case_check on a skeleton event), so the screen
+ * never duplicates the rules; a refused step shows error_last().
+ */
+#include "tui_app.h"
+#include "core/action.h"
+#include "core/case.h"
+#include "core/error.h"
+#include "core/event.h"
+#include "core/i18n.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	char id[96];
+	json_t *state;
+	json_t *rows; /* [{commit, event}] */
+	form *form;
+} case_view;
+
+static const struct {
+	const char *outcome;
+	const char *label; /* N_() */
+} outcomes[] = {
+	{"rectified", N_("rectified")},
+	{"penalized", N_("penalized")},
+	{"no-violation", N_("no violation")},
+	{"waived", N_("first violation waived")},
+};
+#define NOUTCOMES (sizeof outcomes / sizeof *outcomes)
+
+/* --- shared helpers --------------------------------------------------------------- */
+
+void tui_local_time(const char *at, const char *tz, char *out, size_t size)
+{
+	time_t t;
+	int hh = 0, mm = 0;
+	if (util_time_parse(at, &t) != 0) {
+		snprintf(out, size, "%s", at);
+		return;
+	}
+	if (tz && (tz[0] == '+' || tz[0] == '-') && sscanf(tz + 1, "%2d:%2d", &hh, &mm) == 2)
+		t += (tz[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%d %H:%M", &tm);
+}
+
+bool tui_case_allows(tui_app *app, const json_t *state, const char *type, const char *outcome)
+{
+	json_t *ev = action_event(app->ws, type, event_str(state, "id"));
+	bool ok = false;
+	if (!ev)
+		return false;
+	for (size_t i = 0; i < NOUTCOMES && !ok; i++) {
+		const char *oc = outcome ? outcome : outcomes[i].outcome;
+		if (strcmp(type, EV_CLOSED) == 0)
+			json_object_set_new(ev, "outcome", json_string(oc));
+		ok = case_check(state, ev) == 0;
+		if (outcome || strcmp(type, EV_CLOSED) != 0)
+			break;
+	}
+	json_decref(ev);
+	error_clear();
+	return ok;
+}
+
+/* --- data ------------------------------------------------------------------------- */
+
+static int case_load(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	json_t *st, *rows;
+	int rc = index_case_get(app->ws->index, c->id, &st);
+	if (rc)
+		return rc;
+	if ((rc = index_case_events(app->ws->index, c->id, &rows))) {
+		json_decref(st);
+		return rc;
+	}
+	json_decref(c->state);
+	json_decref(c->rows);
+	c->state = st;
+	c->rows = rows;
+	if (!c->form && workspace_form_of_case(app->ws, st, &c->form) != 0)
+		error_clear(); /* the case shows without labels */
+	tui_panel_set(&s->panel, (int)json_array_size(rows));
+	long days;
+	const char *status = case_display_status(st, app->today, &days);
+	snprintf(s->title, sizeof s->title, _("Case %s  [%s]"), c->id, case_status_label(status));
+	return 0;
+}
+
+/* --- drawing ------------------------------------------------------------------------- */
+
+static void field(tui_app *app, int *y, const char *label, const char *value, attr_t a)
+{
+	if (!value || !*value)
+		return;
+	tui_put(*y, 0, 10, label, A_BOLD, true);
+	tui_put(*y, 11, COLS - 11, value, a, false);
+	(*y)++;
+}
+
+/* "SB04 Label, SB09 Label" for an array of item ids. */
+static void items_text(const case_view *c, const json_t *ids, const char *lang, char *out,
+		       size_t size)
+{
+	size_t used = 0, i;
+	json_t *v;
+	out[0] = '\0';
+	json_array_foreach(ids, i, v) {
+		const form_item *it = c->form ? form_item_find(c->form, json_string_value(v)) : NULL;
+		int n = snprintf(out + used, size - used, "%s%s%s%s", i ? ", " : "", json_string_value(v),
+				 it ? " " : "", it ? form_item_label(it, lang) : "");
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void deadline_line(tui_app *app, case_view *c, int *y)
+{
+	long days;
+	const char *status = case_display_status(c->state, app->today, &days);
+	const char *deadline = event_str(json_object_get(c->state, "order"), "deadline");
+	char buf[256];
+	if (!*deadline)
+		return;
+	if (days > 0) {
+		snprintf(buf, sizeof buf, _("%s, %ld days overdue"), deadline, days);
+		field(app, y, _("Deadline"), buf, tui_attr(app, TUI_C_OVERDUE));
+		return;
+	}
+	long left = 0;
+	util_date_diff(app->today, deadline, &left);
+	if (strcmp(status, "ordered") == 0)
+		snprintf(buf, sizeof buf, _("%s, %ld days left"), deadline, left);
+	else
+		snprintf(buf, sizeof buf, "%s", deadline);
+	field(app, y, _("Deadline"), buf, A_BOLD);
+}
+
+static void timeline_row(tui_app *app, tui_screen *s, int row, int y, int width, bool selected)
+{
+	case_view *c = s->priv;
+	const json_t *ev = json_object_get(json_array_get(c->rows, (size_t)row), "event");
+	char when[64], *sum = event_summary(ev);
+	tui_local_time(event_str(ev, "at"), event_str(ev, "tz"), when, sizeof when);
+	attr_t a = selected ? A_REVERSE : A_NORMAL;
+	tui_put(y, 0, width, "", a, true);
+	int x = tui_put(y, 0, 16, when, a, true) + 1;
+	if (width >= 70)
+		x += tui_put(y, x, 10, event_str(ev, "officer"), a, true) + 1;
+	tui_put(y, x, width - x, sum ? sum : event_str(ev, "type"), a, false);
+	free(sum);
+}
+
+static void case_draw(tui_app *app, tui_screen *s, int y, int h)
+{
+	case_view *c = s->priv;
+	const json_t *st = c->state;
+	char buf[2048];
+	int y0 = y;
+	long days;
+	const char *status = case_display_status(st, app->today, &days);
+	field(app, &y, _("Status"), case_status_label(status),
+	      days > 0 ? tui_attr(app, TUI_C_OVERDUE) : A_BOLD);
+	deadline_line(app, c, &y);
+	const json_t *fr = json_object_get(st, "form");
+	snprintf(buf, sizeof buf, "%s  (%s v%lld)", c->form ? form_title(c->form, app->lang) : "",
+		 event_str(fr, "id"), (long long)json_integer_value(json_object_get(fr, "version")));
+	field(app, &y, _("Form"), buf, A_NORMAL);
+	const json_t *site = json_object_get(st, "site");
+	snprintf(buf, sizeof buf, "%s%s%s", event_str(site, "address"),
+		 *event_str(site, "grid") ? "  · " : "", event_str(site, "grid"));
+	field(app, &y, _("Site"), buf, A_NORMAL);
+	field(app, &y, _("Party"), event_str(json_object_get(st, "party"), "name"), A_NORMAL);
+	items_text(c, json_object_get(st, "failures"), app->lang, buf, sizeof buf);
+	field(app, &y, _("Failures"), buf, tui_attr(app, TUI_C_FAIL));
+	if (json_object_get(st, "order")) {
+		items_text(c, json_object_get(st, "open_items"), app->lang, buf, sizeof buf);
+		field(app, &y, _("Still open"), buf, A_NORMAL);
+	}
+	field(app, &y, _("Outcome"), event_str(st, "outcome"), A_NORMAL);
+	int used = y - y0;
+	if (h - used < 3)
+		return;
+	tui_put(y, 0, COLS, _("Timeline"), tui_attr(app, TUI_C_HEADER), true);
+	tui_panel_draw(app, s, y + 1, h - used - 1, timeline_row);
+}
+
+/* --- actions ------------------------------------------------------------------------- */
+
+static bool may(tui_app *app, tui_screen *s, const char *type)
+{
+	case_view *c = s->priv;
+	return c->state && tui_case_allows(app, c->state, type, NULL);
+}
+static bool may_inspect(tui_app *app, tui_screen *s) { return may(app, s, EV_INSPECTION); }
+static bool may_order(tui_app *app, tui_screen *s) { return may(app, s, EV_ORDER); }
+static bool may_reinspect(tui_app *app, tui_screen *s) { return may(app, s, EV_REINSPECTION); }
+static bool may_close(tui_app *app, tui_screen *s) { return may(app, s, EV_CLOSED); }
+static bool may_escalate(tui_app *app, tui_screen *s) { return may(app, s, EV_ESCALATED); }
+static bool may_reopen(tui_app *app, tui_screen *s) { return may(app, s, EV_REOPENED); }
+
+/* Report an action's result; reload on success. */
+static int recorded(tui_app *app, int rc, const char *event_id)
+{
+	if (rc) {
+		tui_err_last(app);
+		return TUI_DONE;
+	}
+	tui_msg(app, _("Recorded %s"), event_id);
+	return TUI_RELOAD;
+}
+
+static int act_inspect(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	tui_check_push(app, c->id, false);
+	return TUI_DONE;
+}
+
+static int act_reinspect(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	tui_check_push(app, c->id, true);
+	return TUI_DONE;
+}
+
+static int act_order(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	char *text, *end, eid[64] = "";
+	if (tui_prompt(app, _("Days to rectify (empty: the form's default):"), "", &text) != 0)
+		return TUI_DONE;
+	long days = *text ? strtol(text, &end, 10) : -1;
+	bool bad = *text && (*end || days < 0 || days > 3650);
+	free(text);
+	if (bad) {
+		tui_err(app, "%s", _("give a number of days from 0 to 3650"));
+		return TUI_DONE;
+	}
+	return recorded(app, action_order(app->ws, c->id, NULL, (int)days, eid), eid);
+}
+
+static int act_note(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	char *text, eid[64] = "";
+	if (tui_prompt(app, _("Note:"), "", &text) != 0)
+		return TUI_DONE;
+	int rc = *text ? action_note(app->ws, c->id, text, eid) : 0;
+	free(text);
+	return *eid || rc ? recorded(app, rc, eid) : TUI_DONE;
+}
+
+/* Ask for an optional reason; false when cancelled.  *out may be NULL. */
+static bool ask_reason(tui_app *app, char **out)
+{
+	if (tui_prompt(app, _("Reason (optional):"), "", out) != 0)
+		return false;
+	if (!**out) {
+		free(*out);
+		*out = NULL;
+	}
+	return true;
+}
+
+static int act_close(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	const char *labels[NOUTCOMES];
+	size_t idx[NOUTCOMES], n = 0;
+	for (size_t i = 0; i < NOUTCOMES; i++)
+		if (tui_case_allows(app, c->state, EV_CLOSED, outcomes[i].outcome)) {
+			idx[n] = i;
+			labels[n++] = _(outcomes[i].label);
+		}
+	int k = tui_pick(app, _("Close with outcome"), labels, n, 0);
+	char *reason = NULL, eid[64] = "";
+	if (k < 0 || !ask_reason(app, &reason))
+		return TUI_DONE;
+	int rc = action_close(app->ws, c->id, outcomes[idx[k]].outcome, reason, eid);
+	free(reason);
+	return recorded(app, rc, eid);
+}
+
+static int reason_step(tui_app *app, tui_screen *s,
+		       int (*fn)(workspace *, const char *, const char *, char *))
+{
+	case_view *c = s->priv;
+	char *reason = NULL, eid[64] = "";
+	if (!ask_reason(app, &reason))
+		return TUI_DONE;
+	int rc = fn(app->ws, c->id, reason, eid);
+	free(reason);
+	return recorded(app, rc, eid);
+}
+
+static int act_escalate(tui_app *app, tui_screen *s)
+{
+	if (!tui_confirm(app, _("Hand this case to the penalty procedure?")))
+		return TUI_DONE;
+	return reason_step(app, s, action_escalate);
+}
+
+static int act_reopen(tui_app *app, tui_screen *s) { return reason_step(app, s, action_reopen); }
+
+static int act_history(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	tui_history_push(app, c->id);
+	return TUI_DONE;
+}
+
+static int act_event(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	const json_t *ev = json_object_get(json_array_get(c->rows, (size_t)s->panel.sel), "event");
+	if (!ev)
+		return TUI_DONE;
+	char *text = json_dumps(ev, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	json_t *lines = tui_wrap(text ? text : "", 100000);
+	free(text);
+	tui_text_push(app, event_str(ev, "id"), lines);
+	return TUI_DONE;
+}
+
+static const tui_key case_keys[] = {
+	{'i', N_("i"), N_("Inspect"), act_inspect, may_inspect},
+	{'o', N_("o"), N_("Order"), act_order, may_order},
+	{'r', N_("r"), N_("Reinspect"), act_reinspect, may_reinspect},
+	{'n', N_("n"), N_("Note"), act_note, NULL},
+	{'c', N_("c"), N_("Close"), act_close, may_close},
+	{'e', N_("e"), N_("Escalate"), act_escalate, may_escalate},
+	{'R', N_("R"), N_("Reopen"), act_reopen, may_reopen},
+	{'h', N_("h"), N_("History"), act_history, NULL},
+	{TUI_ENTER, N_("Enter"), N_("Event"), act_event, NULL},
+	{0},
+};
+
+static void case_free(tui_screen *s)
+{
+	case_view *c = s->priv;
+	if (!c)
+		return;
+	json_decref(c->state);
+	json_decref(c->rows);
+	form_free(c->form);
+	free(c);
+}
+
+static const tui_screen_ops case_ops = {"case", case_keys, case_load, case_draw, case_free};
+
+int tui_case_push(tui_app *app, const char *case_id)
+{
+	case_view *c = calloc(1, sizeof *c);
+	if (!c)
+		return error_set(ERR_NOMEM, "out of memory");
+	snprintf(c->id, sizeof c->id, "%s", case_id);
+	return tui_push(app, &case_ops, c);
+}

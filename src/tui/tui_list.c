@@ -1,0 +1,263 @@
+/*
+ * tui_list: the case list, the first screen.  Filter by status, search
+ * (the index's substring search over id, address, grid, party, notes),
+ * sort by date or deadline.  Overdue cases stand out with "+Nd".
+ * Data: case summaries (case_summary) loaded on entry and after every
+ * change; drawing only walks them.
+ */
+#include "tui_app.h"
+#include "core/case.h"
+#include "core/error.h"
+#include "core/event.h"
+#include "core/i18n.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *status; /* index_case_list filter */
+	const char *label;  /* N_() */
+} filters[] = {
+	{"open", N_("open")},       {"ordered", N_("ordered")}, {"overdue", N_("overdue")},
+	{"closed", N_("closed")},   {"all", N_("all")},
+};
+#define NFILTERS (sizeof filters / sizeof *filters)
+
+enum { SORT_DATE, SORT_DEADLINE, SORT_COUNT };
+static const char *const sort_labels[SORT_COUNT] = {N_("newest first"), N_("deadline")};
+
+typedef struct {
+	size_t filter;
+	int sort;
+	char *search;
+	json_t *cases; /* array of case summaries, in display order */
+} list_view;
+
+static const tui_column columns[] = {
+	{N_("Status"), 12, false, 0},
+	{N_("Deadline"), 10, false, 1},
+	{N_("Address"), 12, true, 0},
+	{N_("Party"), 8, true, 2},
+	{N_("Case"), 22, false, 3},
+};
+#define NCOLS (sizeof columns / sizeof *columns)
+
+/* --- data ------------------------------------------------------------------------- */
+
+static int cmp_deadline(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	const char *dx = event_str(x, "deadline"), *dy = event_str(y, "deadline");
+	if (!*dx != !*dy)
+		return *dx ? -1 : 1; /* cases with a deadline first */
+	int c = strcmp(dx, dy);
+	return c ? c : strcmp(event_str(y, "opened_at"), event_str(x, "opened_at"));
+}
+
+static void sort_cases(list_view *l)
+{
+	size_t n = json_array_size(l->cases);
+	if (l->sort != SORT_DEADLINE || n < 2)
+		return;
+	json_t **v = malloc(n * sizeof *v);
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(l->cases, i));
+	qsort(v, n, sizeof *v, cmp_deadline);
+	json_array_clear(l->cases);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l->cases, v[i]);
+	free(v);
+}
+
+static const char *selected_id(tui_screen *s)
+{
+	list_view *l = s->priv;
+	return event_str(json_array_get(l->cases, (size_t)s->panel.sel), "id");
+}
+
+static void set_title(tui_screen *s)
+{
+	list_view *l = s->priv;
+	int n = snprintf(s->title, sizeof s->title, _("Cases: %s (%zu)  sort: %s"),
+			 _(filters[l->filter].label), json_array_size(l->cases), _(sort_labels[l->sort]));
+	if (l->search && *l->search && n > 0 && (size_t)n < sizeof s->title)
+		snprintf(s->title + n, sizeof s->title - (size_t)n, _("  search: %s"), l->search);
+}
+
+static int list_load(tui_app *app, tui_screen *s)
+{
+	list_view *l = s->priv;
+	json_t *states;
+	char *keep = strdup(l->cases ? selected_id(s) : "");
+	int rc = index_case_list(app->ws->index, filters[l->filter].status, l->search, app->today,
+				 &states);
+	if (rc) {
+		free(keep);
+		return rc;
+	}
+	json_decref(l->cases);
+	l->cases = json_array();
+	size_t i;
+	json_t *st;
+	json_array_foreach(states, i, st)
+		json_array_append_new(l->cases, case_summary(st, app->today));
+	json_decref(states);
+	sort_cases(l);
+	tui_panel_set(&s->panel, (int)json_array_size(l->cases));
+	json_array_foreach(l->cases, i, st)
+		if (keep && strcmp(event_str(st, "id"), keep) == 0)
+			s->panel.sel = (int)i;
+	free(keep);
+	set_title(s);
+	return 0;
+}
+
+/* --- drawing ------------------------------------------------------------------------ */
+
+static void list_row(tui_app *app, tui_screen *s, int row, int y, int width, bool selected)
+{
+	list_view *l = s->priv;
+	const json_t *c = json_array_get(l->cases, (size_t)row);
+	int w[NCOLS];
+	tui_columns_layout(columns, NCOLS, width, w);
+	const char *status = event_str(c, "status");
+	long days = (long)json_integer_value(json_object_get(c, "days_overdue"));
+	char st[96];
+	if (days > 0)
+		snprintf(st, sizeof st, _("%s +%ldd"), case_status_label(status), days);
+	else
+		snprintf(st, sizeof st, "%s", case_status_label(status));
+	const char *cells[NCOLS] = {st, event_str(c, "deadline"), event_str(c, "address"),
+				    event_str(c, "party"), event_str(c, "id")};
+	attr_t base = selected ? A_REVERSE : A_NORMAL;
+	if (days > 0)
+		base |= tui_attr(app, TUI_C_OVERDUE);
+	int x = 0;
+	tui_put(y, 0, width, "", base, true);
+	for (size_t i = 0; i < NCOLS; i++) {
+		if (!w[i])
+			continue;
+		tui_put(y, x, w[i], cells[i], base, true);
+		x += w[i] + 1;
+	}
+}
+
+static void list_draw(tui_app *app, tui_screen *s, int y, int h)
+{
+	list_view *l = s->priv;
+	int w[NCOLS];
+	tui_columns_layout(columns, NCOLS, COLS, w);
+	tui_columns_header(app, columns, NCOLS, w, y);
+	if (!json_array_size(l->cases)) {
+		tui_put(y + 2, 2, COLS - 4, _("No cases here. n starts an inspection; f changes the filter."),
+			A_NORMAL, false);
+		return;
+	}
+	tui_panel_draw(app, s, y + 1, h - 1, list_row);
+}
+
+/* --- actions ------------------------------------------------------------------------- */
+
+static bool have_case(tui_app *app, tui_screen *s) { return *selected_id(s) != '\0'; }
+
+static int act_open(tui_app *app, tui_screen *s)
+{
+	char id[96];
+	snprintf(id, sizeof id, "%s", selected_id(s));
+	tui_case_push(app, id);
+	return TUI_DONE;
+}
+
+static int act_history(tui_app *app, tui_screen *s)
+{
+	char id[96];
+	snprintf(id, sizeof id, "%s", selected_id(s));
+	tui_history_push(app, id);
+	return TUI_DONE;
+}
+
+static int act_new(tui_app *app, tui_screen *s)
+{
+	tui_new_push(app);
+	return TUI_DONE;
+}
+
+static int act_search(tui_app *app, tui_screen *s)
+{
+	list_view *l = s->priv;
+	char *text;
+	if (tui_prompt(app, _("Search:"), l->search, &text) != 0)
+		return TUI_DONE;
+	free(l->search);
+	l->search = *text ? text : NULL;
+	if (!l->search)
+		free(text);
+	s->panel.sel = 0;
+	return TUI_RELOAD;
+}
+
+static int act_filter(tui_app *app, tui_screen *s)
+{
+	list_view *l = s->priv;
+	const char *labels[NFILTERS];
+	for (size_t i = 0; i < NFILTERS; i++)
+		labels[i] = _(filters[i].label);
+	int k = tui_pick(app, _("Show cases"), labels, NFILTERS, (int)l->filter);
+	if (k < 0)
+		return TUI_DONE;
+	l->filter = (size_t)k;
+	s->panel.sel = 0;
+	return TUI_RELOAD;
+}
+
+static int act_next_filter(tui_app *app, tui_screen *s)
+{
+	list_view *l = s->priv;
+	l->filter = (l->filter + 1) % NFILTERS;
+	s->panel.sel = 0;
+	return TUI_RELOAD;
+}
+
+static int act_sort(tui_app *app, tui_screen *s)
+{
+	list_view *l = s->priv;
+	l->sort = (l->sort + 1) % SORT_COUNT;
+	return TUI_RELOAD;
+}
+
+static int act_quit(tui_app *app, tui_screen *s) { return TUI_QUIT; }
+
+static const tui_key list_keys[] = {
+	{TUI_ENTER, N_("Enter"), N_("Open"), act_open, have_case},
+	{'n', N_("n"), N_("New"), act_new, NULL},
+	{'/', N_("/"), N_("Search"), act_search, NULL},
+	{'f', N_("f"), N_("Filter"), act_filter, NULL},
+	{'\t', N_("Tab"), N_("Next filter"), act_next_filter, NULL},
+	{'o', N_("o"), N_("Sort"), act_sort, NULL},
+	{'h', N_("h"), N_("History"), act_history, have_case},
+	{'q', N_("q"), N_("Quit"), act_quit, NULL},
+	{0},
+};
+
+static void list_free(tui_screen *s)
+{
+	list_view *l = s->priv;
+	if (!l)
+		return;
+	json_decref(l->cases);
+	free(l->search);
+	free(l);
+}
+
+static const tui_screen_ops list_ops = {"list", list_keys, list_load, list_draw, list_free};
+
+int tui_list_push(tui_app *app)
+{
+	list_view *l = calloc(1, sizeof *l);
+	if (!l)
+		return error_set(ERR_NOMEM, "out of memory");
+	return tui_push(app, &list_ops, l);
+}
