@@ -4,11 +4,11 @@ DESTDIR ?=
 BUILD   ?= build
 CC      ?= cc
 
-PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw chafa libjpeg libutf8proc
+PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw chafa libjpeg libutf8proc libgps
 DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
-	openssh-client jq
+	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -91,6 +91,30 @@ check-asan:
 
 bench: all tools
 	@sh test/bench/run $(BUILD)
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_PKGS    := jansson libexif libjpeg libsodium
+FUZZ_SEEDS   ?= ../shared/testdata/photos
+FUZZ_DIR     := $(BUILD)/fuzz
+
+$(FUZZ_DIR)/fuzz_photo: test/fuzz/fuzz_photo.c src/core/photo.c src/core/error.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=c17 -D_GNU_SOURCE -Isrc \
+		$(shell pkg-config --cflags $(FUZZ_PKGS)) $^ $(shell pkg-config --libs $(FUZZ_PKGS)) -lm -o $@
+
+# Bounded libFuzzer run of the JPEG/EXIF path (FUZZ_SECONDS), seeded with the
+# shared test photos when present and with photos made by mkjpeg.
+fuzz: $(FUZZ_DIR)/fuzz_photo $(BUILD)/tools/mkjpeg
+	@rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
+	@if [ -d $(FUZZ_SEEDS) ]; then cp $(FUZZ_SEEDS)/*.jpg $(FUZZ_DIR)/seeds/; fi
+	$(BUILD)/tools/mkjpeg $(FUZZ_DIR)/seeds/mk-gps.jpg --lat 24.414 --lon 111.566 --alt 12 \
+		--taken "2026:11:23 12:00:00" --offset +08:00 --make Fieldcam --model FC1 --seed 1
+	$(BUILD)/tools/mkjpeg $(FUZZ_DIR)/seeds/mk-be.jpg --big-endian --lat -33.9 --lon -70.6 \
+		--gps-time "2026:11:23 04:00:00" --orientation 6 --seed 2
+	$(BUILD)/tools/mkjpeg $(FUZZ_DIR)/seeds/mk-noexif.jpg --no-exif --seed 3
+	$(FUZZ_DIR)/fuzz_photo -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fieldbook/forms \

@@ -10,6 +10,8 @@ TMP=$(mktemp -d /tmp/fbtest.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 export HOME="$TMP/home"; mkdir -p "$HOME"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+# Tests only: the officer key PIN, so commands need no terminal.
+export FIELDBOOK_PIN=123456
 ok()   { echo "ok - $*"; }
 fail() { echo "not ok - $*"; }
 # check "description" command...: ok when the command succeeds.

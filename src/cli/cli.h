@@ -61,7 +61,23 @@ int cmd_log(cli_args *a);
 int cmd_reindex(cli_args *a);
 int cmd_drafts(cli_args *a);
 int cmd_help(cli_args *a);
+int cmd_key(cli_args *a);
+int cmd_roster(cli_args *a);
+int cmd_verify(cli_args *a);
+int cmd_review(cli_args *a);
+int cmd_approve(cli_args *a);
+int cmd_return(cli_args *a);
+/* PIN handling (cli_trust.c). */
+int cli_read_pin(const char *prompt, char *buf, size_t size);
+int cli_new_pin(char *buf, size_t size);
+int cli_pin_cb(workspace *ws, const char *prompt, char *buf, size_t size, void *payload);
 int cmd_tui(cli_args *a);
+int cmd_remote(cli_args *a);
+int cmd_sync(cli_args *a);
+int cmd_bundle(cli_args *a);
+int cmd_hook(cli_args *a);
+int cmd_attach(cli_args *a);
+int cmd_photo(cli_args *a);
 
 const cli_command *cli_commands(size_t *n);
 

@@ -13,23 +13,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first officer of a new ledger becomes its trust root: a
+ * self-signed admin entry in the roster. */
+static int bootstrap_roster(cli_args *a, const char *pin, const char *pub)
+{
+	workspace *ws;
+	int rc = cli_open(a, &ws);
+	if (rc)
+		return rc;
+	setenv("FIELDBOOK_PIN", pin, 1); /* the PIN just chosen, for this one unlock */
+	action_roster_params p = {ws->officer, ws->name, ws->unit, "admin", pub, NULL, NULL};
+	rc = action_roster_add(ws, &p, NULL);
+	unsetenv("FIELDBOOK_PIN");
+	workspace_free(ws);
+	return rc ? cli_error() : CLI_OK;
+}
+
 int cmd_init(cli_args *a)
 {
 	const char *officer = NULL, *name = NULL, *unit = NULL;
-	cli_opt opts[] = {{"officer", 's', &officer}, {"name", 's', &name}, {"unit", 's', &unit}, {0}};
+	bool admin = false;
+	cli_opt opts[] = {{"officer", 's', &officer}, {"name", 's', &name}, {"unit", 's', &unit},
+			  {"admin", 'b', &admin}, {0}};
 	int n, rc;
-	char *home;
+	char *home, pin[256], pub[160];
 	if ((rc = cli_parse(a, opts, NULL, 0, &n)))
 		return rc;
 	if (!officer || !name || !unit)
 		return cli_usage("init", _("--officer, --name and --unit are required"));
 	if (workspace_home(a->home_opt, &home) != 0)
 		return cli_error();
-	rc = workspace_init(home, officer, name, unit);
-	if (rc == 0)
-		printf(_("Workspace ready at %s for %s (%s), unit %s.\n"), home, name, officer, unit);
+	if ((rc = cli_new_pin(pin, sizeof pin)) == 0 && strlen(pin) < 6)
+		rc = error_set(ERR_INVALID, _("the PIN must have at least 6 characters"));
+	if (rc == 0 && (rc = workspace_init(home, officer, name, unit)) == 0)
+		rc = workspace_key_create(home, pin, pub, sizeof pub);
+	if (rc) {
+		free(home);
+		return cli_error();
+	}
+	printf(_("Workspace ready at %s for %s (%s), unit %s.\n"), home, name, officer, unit);
+	printf(_("Officer key: %s\n"), pub);
 	free(home);
-	return rc ? cli_error() : CLI_OK;
+	if (admin)
+		rc = bootstrap_roster(a, pin, pub);
+	else
+		printf(_("Ask your unit's admin to add you to the roster:\n  fieldbook roster add --officer %s "
+			 "--name %s --role officer --key \"%s\"\n"), officer, name, pub);
+	return rc;
 }
 
 /* Print what was recorded: the event id, then its summary. */

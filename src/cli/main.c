@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "core/error.h"
+#include "core/gps.h"
 #include "core/i18n.h"
 #include "core/util.h"
 
@@ -36,6 +37,8 @@ static const cli_command commands[] = {
 				"[--reason TEXT]"),
 	 N_("close a case")},
 	{"note", cmd_note, N_("note CASE TEXT"), N_("add a note to a case")},
+	{"attach", cmd_attach, N_("attach CASE PHOTO... [--item ITEM]"), N_("attach photos to a case")},
+	{"photo", cmd_photo, N_("photo info PHOTO [--json]"), N_("show what fieldbook reads from a photo")},
 	{"escalate", cmd_escalate, N_("escalate CASE [--reason TEXT]"),
 	 N_("hand the case to the penalty procedure")},
 	{"reopen", cmd_reopen, N_("reopen CASE [--reason TEXT]"), N_("reopen a closed case")},
@@ -47,6 +50,23 @@ static const cli_command commands[] = {
 	{"log", cmd_log, N_("log CASE [--json]"), N_("show a case's ledger history")},
 	{"drafts", cmd_drafts, N_("drafts [--json]"), N_("list unfinished checklists")},
 	{"reindex", cmd_reindex, N_("reindex"), N_("rebuild the index from the ledger")},
+	{"key", cmd_key, N_("key show | key create"), N_("show (or create) this officer's signing key")},
+	{"roster", cmd_roster, N_("roster add --officer ID --name NAME --role officer|supervisor|legal|admin "
+				  "--key \"ssh-ed25519 ...\" | roster show [--json] | roster retire --officer ID "
+				  "[--key K] [--at TIME] | roster allowed-signers [--output FILE]"),
+	 N_("officers, roles and public keys (admin)")},
+	{"verify", cmd_verify, N_("verify [--case CASE] [--json]"),
+	 N_("check every signature, role and commit of the ledger or of one case")},
+	{"review", cmd_review, N_("review [--queue] [--json]"), N_("what waits for a supervisor's review")},
+	{"approve", cmd_approve, N_("approve CASE [--note TEXT]"), N_("approve a closed case (supervisor)")},
+	{"return", cmd_return, N_("return CASE --reason TEXT"), N_("send a closed case back (supervisor)")},
+	{"remote", cmd_remote, N_("remote add NAME URL | remote list [--json] | remote remove NAME"),
+	 N_("hubs this workspace syncs with")},
+	{"sync", cmd_sync, N_("sync [REMOTE|PATH|URL] [--json] [--no-push]"),
+	 N_("exchange events with a hub")},
+	{"bundle", cmd_bundle, N_("bundle create FILE [--since DATE|REF] | bundle import FILE [--json]"),
+	 N_("carry events on a USB stick as a git bundle")},
+	{"hook", cmd_hook, N_("hook pre-receive"), N_("the hub's check of incoming pushes (git hook)")},
 	{"tui", cmd_tui, N_("tui"), N_("open the terminal interface (the default)")},
 	{"help", cmd_help, N_("help [COMMAND]"), N_("show help")},
 };
@@ -86,6 +106,15 @@ int cli_open(cli_args *a, workspace **ws)
 	free(home);
 	if (rc)
 		return cli_error();
+	(*ws)->pin_cb = cli_pin_cb;
+	/* Commands that record something take the live position when gpsd
+	 * answers (no gpsd: nothing happens); --lat/--lon wins. */
+	static const char recording[] = " case inspect reinspect order close note attach escalate reopen "
+					"correct approve return ";
+	char word[48];
+	snprintf(word, sizeof word, " %s ", a->argv[0]);
+	if (!cli_has_where && strstr(recording, word))
+		gps_poll(*ws, 1500);
 	if (cli_has_where) {
 		(*ws)->where = (workspace_where){true, cli_lat, cli_lon, cli_acc, "manual"};
 	}

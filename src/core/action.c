@@ -6,7 +6,9 @@
 #include "error.h"
 #include "event.h"
 #include "i18n.h"
+#include "sign.h"
 #include "util.h"
+#include "verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,9 @@ json_t *action_event(workspace *ws, const char *type, const char *case_id)
 	json_t *ev = event_new(type, case_id, util_now(), ws->officer, ws->device, 0);
 	if (ev && ws->where.has)
 		event_set_where(ev, ws->where.lat, ws->where.lon, ws->where.acc_m, ws->where.src);
+	/* set by gps_poll when the clock is more than 5 minutes off GPS time */
+	if (ev && json_is_integer(json_object_get(ws->config, "_clock_skew_s")))
+		json_object_set(ev, "clock_skew_s", json_object_get(ws->config, "_clock_skew_s"));
 	return ev;
 }
 
@@ -36,36 +41,60 @@ static int assign_id(workspace *ws, json_t *ev)
 	return 0;
 }
 
+static int sign_commit(const char *buf, size_t len, char **sig, void *payload)
+{
+	return sign_data(payload, SIGN_NS_GIT, buf, len, sig);
+}
+
+static int event_file_path(const json_t *ev, char *path, size_t size)
+{
+	const char *case_id = event_str(ev, "case");
+	if (*case_id)
+		return event_path(case_id, event_str(ev, "id"), path, size);
+	return roster_event_path(event_str(ev, "id"), path, size);
+}
+
+/* One commit: the event file, its SSHSIG signature, any extra files; the
+ * commit itself is signed too.  Then the index catches up. */
 static int commit_event(workspace *ws, json_t *ev, const ledger_file *extra, size_t nextra)
 {
-	char path[256], email[160], *summary = NULL, *message = NULL, *text = NULL;
+	char path[256], sigpath[264], email[160], *summary = NULL, *message = NULL, *text = NULL;
+	char *sig = NULL;
 	const char *case_id = event_str(ev, "case"), *id = event_str(ev, "id");
-	ledger_file *files = calloc(nextra + 1, sizeof *files);
+	ledger_file *files = calloc(nextra + 2, sizeof *files);
 	int rc = 0;
 	time_t at;
-	if (!files || (rc = event_path(case_id, id, path, sizeof path)))
+	if (!files || (rc = workspace_unlock(ws)) || (rc = event_file_path(ev, path, sizeof path)))
 		goto done;
 	if (!(text = event_dump(ev)) || !(summary = event_summary(ev)) ||
-	    asprintf(&message, "%s\n\nCase: %s\nEvent: %s\nOfficer: %s\n", summary, case_id, id,
-		     ws->officer) < 0) {
+	    asprintf(&message, "%s\n\n%s%s%sEvent: %s\nOfficer: %s\n", summary, *case_id ? "Case: " : "",
+		     case_id, *case_id ? "\n" : "", id, ws->officer) < 0) {
 		message = NULL;
 		rc = error_set(ERR_NOMEM, "out of memory");
 		goto done;
 	}
+	if ((rc = sign_data(ws->key, SIGN_NS_EVENT, text, strlen(text), &sig)))
+		goto done;
+	snprintf(sigpath, sizeof sigpath, "%s.sig", path);
 	files[0] = (ledger_file){path, text, strlen(text)};
+	files[1] = (ledger_file){sigpath, sig, strlen(sig)};
 	for (size_t i = 0; i < nextra; i++)
-		files[i + 1] = extra[i];
+		files[i + 2] = extra[i];
 	util_time_parse(event_str(ev, "at"), &at);
 	char tz[8];
 	util_time_tz(at, tz);
 	int tzmin = ((tz[1] - '0') * 10 + (tz[2] - '0')) * 60 + (tz[4] - '0') * 10 + (tz[5] - '0');
 	snprintf(email, sizeof email, "%s@%s.fieldbook", ws->officer, ws->unit);
 	ledger_author author = {ws->name, email, at, tz[0] == '-' ? -tzmin : tzmin};
-	if ((rc = ledger_append(ws->ledger, files, nextra + 1, &author, message, NULL)) == 0)
+	ledger_set_signer(ws->ledger, sign_commit, ws->key);
+	rc = ledger_append(ws->ledger, files, nextra + 2, &author, message, NULL);
+	ledger_set_signer(ws->ledger, NULL, NULL);
+	if (rc == 0)
 		rc = index_sync(ws->index, ws->ledger);
 done:
 	free(files);
 	free(text);
+	free(sig);
 	free(summary);
 	free(message);
 	return rc;
@@ -422,4 +451,62 @@ done:
 	json_decref(events);
 	json_decref(st);
 	return rc;
+}
+
+/* --- roster ---------------------------------------------------------------------------------- */
+
+/* Roster changes belong to no case: no state check; takes ownership of ev. */
+static int record_roster(workspace *ws, json_t *ev, char event_id[64])
+{
+	int rc = assign_id(ws, ev);
+	if (rc == 0)
+		rc = commit_event(ws, ev, NULL, 0);
+	if (rc == 0 && event_id)
+		snprintf(event_id, 64, "%s", event_str(ev, "id"));
+	json_decref(ev);
+	return rc;
+}
+
+/* A roster event skeleton (no "case"). */
+static json_t *roster_event(workspace *ws, const char *type, const char *member)
+{
+	json_t *ev = action_event(ws, type, "");
+	json_object_del(ev, "case");
+	json_object_set_new(ev, "member", json_string(member));
+	return ev;
+}
+
+int action_roster_add(workspace *ws, const action_roster_params *p, char event_id[64])
+{
+	if (!p->member || !*p->member || !p->name || !*p->name || !p->key || !*p->key)
+		return error_set(ERR_INVALID, _("a roster entry needs --officer, --name and --key"));
+	if (!verify_role_valid(p->role))
+		return error_set(ERR_INVALID, _("unknown role \"%s\": use officer, supervisor, legal or admin"),
+				 p->role ? p->role : "");
+	char fp[96];
+	if (sign_fingerprint(p->key, fp, sizeof fp))
+		return ERR_INVALID;
+	json_t *ev = roster_event(ws, EV_ROSTER_ADDED, p->member);
+	json_object_set_new(ev, "name", json_string(p->name));
+	json_object_set_new(ev, "unit", json_string(p->unit && *p->unit ? p->unit : ws->unit));
+	json_object_set_new(ev, "role", json_string(p->role));
+	json_object_set_new(ev, "key", json_string(p->key));
+	if (p->valid_from && *p->valid_from)
+		json_object_set_new(ev, "valid_from", json_string(p->valid_from));
+	if (p->valid_until && *p->valid_until)
+		json_object_set_new(ev, "valid_until", json_string(p->valid_until));
+	return record_roster(ws, ev, event_id);
+}
+
+int action_roster_retire(workspace *ws, const char *member, const char *key, const char *until,
+			 char event_id[64])
+{
+	if (!member || !*member)
+		return error_set(ERR_INVALID, _("which officer? (--officer)"));
+	json_t *ev = roster_event(ws, EV_ROSTER_RETIRED, member);
+	if (key && *key)
+		json_object_set_new(ev, "key", json_string(key));
+	if (until && *until)
+		json_object_set_new(ev, "valid_until", json_string(until));
+	return record_roster(ws, ev, event_id);
 }

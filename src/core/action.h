@@ -52,4 +52,14 @@ int action_record(workspace *ws, const json_t *state, json_t *event,
 /* New event skeleton for a case with the common fields (seq set at record). */
 json_t *action_event(workspace *ws, const char *type, const char *case_id);
 
+/* Roster changes (signed by this workspace's officer, who must be an admin
+ * for them to be valid; the first entry of a ledger is the trust root). */
+typedef struct {
+	const char *member, *name, *unit, *role, *key;
+	const char *valid_from, *valid_until; /* RFC 3339 or NULL */
+} action_roster_params;
+int action_roster_add(workspace *ws, const action_roster_params *p, char event_id[64]);
+int action_roster_retire(workspace *ws, const char *member, const char *key,
+			 const char *until, char event_id[64]);
+
 #endif

@@ -175,29 +175,38 @@ static void count(json_t *st, const char *key)
 }
 
 static void apply_note(json_t *st, const json_t *ev) { count(st, "notes"); }
-static void apply_photo(json_t *st, const json_t *ev) { count(st, "photos"); }
+/* A case with no location takes it from a photo's GPS (case_location). */
+static void apply_photo(json_t *st, const json_t *ev)
+{
+	count(st, "photos");
+	const json_t *w = json_object_get(ev, "where");
+	if (json_is_true(json_object_get(ev, "case_location")) &&
+	    json_is_number(json_object_get(w, "lat")) && json_is_number(json_object_get(w, "lon")) &&
+	    !json_is_number(json_object_get(json_object_get(st, "where"), "lat")))
+		json_object_set_new(st, "where", json_deep_copy(w));
+}
 static void apply_nothing(json_t *st, const json_t *ev) {}
 
 struct transition {
 	const char *type;
-	const char *verb; /* CLI step named in messages */
+	const char *verb; /* the command a user types: not translated */
 	int from;
 	apply_fn apply;
 };
 
 static const struct transition transitions[] = {
-	{EV_CASE_OPENED, N_("case new"), S_NONE, apply_opened},
-	{EV_INSPECTION, N_("inspect"), S_OPENED | S_INSPECTED | S_REOPENED, apply_inspection},
-	{EV_ORDER, N_("order"), S_INSPECTED | S_ORDERED, apply_order},
-	{EV_REINSPECTION, N_("reinspect"), S_ORDERED, apply_reinspection},
-	{EV_CLOSED, N_("close"), S_OPENED | S_INSPECTED | S_ORDERED | S_REINSPECTED | S_ESCALATED | S_REOPENED, apply_closed},
-	{EV_ESCALATED, N_("escalate"), S_INSPECTED | S_ORDERED | S_REINSPECTED | S_REOPENED, apply_escalated},
-	{EV_REOPENED, N_("reopen"), S_CLOSED, apply_reopened},
-	{EV_REVIEW_APPROVED, N_("approve"), S_CLOSED, apply_approved},
-	{EV_REVIEW_RETURNED, N_("return"), S_CLOSED, apply_returned},
-	{EV_NOTE, N_("note"), S_ANY, apply_note},
-	{EV_PHOTO, N_("attach"), S_ANY, apply_photo},
-	{EV_CORRECTION, N_("correct"), S_ANY, apply_nothing},
+	{EV_CASE_OPENED, "case new", S_NONE, apply_opened},
+	{EV_INSPECTION, "inspect", S_OPENED | S_INSPECTED | S_REOPENED, apply_inspection},
+	{EV_ORDER, "order", S_INSPECTED | S_ORDERED, apply_order},
+	{EV_REINSPECTION, "reinspect", S_ORDERED, apply_reinspection},
+	{EV_CLOSED, "close", S_OPENED | S_INSPECTED | S_ORDERED | S_REINSPECTED | S_ESCALATED | S_REOPENED, apply_closed},
+	{EV_ESCALATED, "escalate", S_INSPECTED | S_ORDERED | S_REINSPECTED | S_REOPENED, apply_escalated},
+	{EV_REOPENED, "reopen", S_CLOSED, apply_reopened},
+	{EV_REVIEW_APPROVED, "approve", S_CLOSED, apply_approved},
+	{EV_REVIEW_RETURNED, "return", S_CLOSED, apply_returned},
+	{EV_NOTE, "note", S_ANY, apply_note},
+	{EV_PHOTO, "attach", S_ANY, apply_photo},
+	{EV_CORRECTION, "correct", S_ANY, apply_nothing},
 };
 
 /* Which states each close outcome needs, beyond the transition table. */
@@ -311,7 +320,7 @@ static void allowed_steps(int bit, char *buf, size_t size)
 			continue;
 		if (buf[0])
 			strncat(buf, ", ", size - strlen(buf) - 1);
-		strncat(buf, _(transitions[i].verb), size - strlen(buf) - 1);
+		strncat(buf, transitions[i].verb, size - strlen(buf) - 1);
 		if (strcmp(transitions[i].type, EV_CLOSED) != 0)
 			continue;
 		strncat(buf, " (", size - strlen(buf) - 1);
@@ -348,7 +357,7 @@ int case_check(const json_t *state, const json_t *event)
 	if (!state && bit == S_NONE && t->from != S_NONE)
 		return error_set(ERR_NOTFOUND, _("no such case: %s"), event_str(event, "case"));
 	if (!(t->from & bit))
-		return refuse(state, bit, _(t->verb));
+		return refuse(state, bit, t->verb);
 	if (strcmp(type, EV_CLOSED) == 0) {
 		const char *oc = event_str(event, "outcome");
 		if (!case_outcome_valid(oc))
@@ -356,7 +365,7 @@ int case_check(const json_t *state, const json_t *event)
 							"no-violation or waived"), oc);
 		if (!(outcome_from(oc) & bit)) {
 			char what[64];
-			snprintf(what, sizeof what, "%s --outcome %s", _("close"), oc);
+			snprintf(what, sizeof what, "close --outcome %s", oc);
 			return refuse(state, bit, what);
 		}
 		if (strcmp(oc, "no-violation") == 0 && json_array_size(json_object_get(state, "failures")))

@@ -104,11 +104,14 @@ int event_parse(const char *text, size_t len, const char *name, json_t **out)
 	if (!ev)
 		return error_set(ERR_INVALID, _("%s:%d:%d: not valid JSON: %s"), name,
 				 jerr.line, jerr.column, jerr.text);
-	static const char *required[] = {"id", "case", "type", "at", "officer", "device"};
+	static const char *required[] = {"id", "type", "at", "officer", "device", "case"};
 	const char *missing = NULL;
+	size_t nreq = sizeof required / sizeof *required;
 	if (!json_is_object(ev))
 		missing = "{}";
-	for (size_t i = 0; !missing && i < sizeof required / sizeof *required; i++)
+	else if (strncmp(event_str(ev, "type"), "roster.", 7) == 0)
+		nreq--; /* roster changes belong to no case */
+	for (size_t i = 0; !missing && i < nreq; i++)
 		if (!json_is_string(json_object_get(ev, required[i])))
 			missing = required[i];
 	time_t t;
@@ -257,4 +260,22 @@ bool event_path_parse(const char *path, char case_id[96], char event_id[96])
 		return false;
 	event_id[el - 5] = '\0';
 	return case_id_valid(case_id);
+}
+
+int roster_event_path(const char *event_id, char *out, size_t size)
+{
+	snprintf(out, size, "roster/%s.json", event_id);
+	return 0;
+}
+
+bool roster_path_parse(const char *path, char event_id[96])
+{
+	int n = 0;
+	if (sscanf(path, "roster/%95[^/]%n", event_id, &n) != 1 || path[n] != '\0')
+		return false;
+	size_t el = strlen(event_id);
+	if (el < 6 || strcmp(event_id + el - 5, ".json") != 0)
+		return false;
+	event_id[el - 5] = '\0';
+	return true;
 }

@@ -28,6 +28,8 @@
 #define EV_REVIEW_RETURNED "review.returned"
 #define EV_REOPENED "case.reopened"
 #define EV_CORRECTION "correction"
+#define EV_ROSTER_ADDED "roster.added"
+#define EV_ROSTER_RETIRED "roster.retired"
 
 /* "<yyyymmddThhmmssZ>-<device>-<seq, 6 digits>" */
 void event_id_make(char out[64], time_t at, const char *device, long seq);
@@ -56,5 +58,9 @@ int case_dir(const char *case_id, char *out, size_t size);
 int event_path(const char *case_id, const char *event_id, char *out, size_t size);
 /* Does a ledger path name an event file?  Fills case id and event id. */
 bool event_path_parse(const char *path, char case_id[96], char event_id[96]);
+
+/* Roster changes: roster/<event-id>.json (+ .sig). */
+int roster_event_path(const char *event_id, char *out, size_t size);
+bool roster_path_parse(const char *path, char event_id[96]);
 
 #endif

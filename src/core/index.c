@@ -8,6 +8,7 @@
 #include "event.h"
 #include "i18n.h"
 #include "util.h"
+#include "verify.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,7 +18,14 @@
 struct fbindex {
 	sqlite3 *db;
 	char *path;
+	char *trust_root; /* pinned first admin key, or NULL */
 };
+
+void index_set_trust_root(fbindex *ix, const char *key)
+{
+	free(ix->trust_root);
+	ix->trust_root = key && *key ? strdup(key) : NULL;
+}
 
 /* Migrations: entry i brings user_version from i to i + 1. */
 static const char *const migrations[] = {
@@ -40,13 +48,19 @@ static const char *const migrations[] = {
 	"CREATE TABLE drafts(case_id TEXT NOT NULL, kind TEXT NOT NULL, draft TEXT NOT NULL,"
 	" updated_at TEXT NOT NULL, PRIMARY KEY(case_id, kind));"
 	"CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+	/* 2: signatures, verdicts and the roster */
+	"ALTER TABLE events ADD COLUMN sig TEXT;"
+	"ALTER TABLE events ADD COLUMN verdict TEXT;"
+	"CREATE INDEX events_path ON events(path);"
+	"CREATE TABLE roster(id TEXT PRIMARY KEY, at TEXT NOT NULL, path TEXT NOT NULL,"
+	" json TEXT NOT NULL, sig TEXT);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
 /* Tables rebuilt from the ledger by index_rebuild. */
 static const char derived_reset[] =
 	"DELETE FROM events; DELETE FROM cases; DELETE FROM cases_fts; DELETE FROM photos;"
-	"DELETE FROM problems; DELETE FROM meta WHERE key = 'ledger_head';";
+	"DELETE FROM problems; DELETE FROM roster; DELETE FROM meta WHERE key = 'ledger_head';";
 
 static int db_fail(fbindex *ix, const char *what)
 {
@@ -130,6 +144,7 @@ void index_free(fbindex *ix)
 	if (!ix)
 		return;
 	sqlite3_close(ix->db);
+	free(ix->trust_root);
 	free(ix->path);
 	free(ix);
 }
@@ -167,8 +182,11 @@ int index_head(fbindex *ix, char out[41]) { return meta_get(ix, "ledger_head", o
 
 struct sync_ctx {
 	fbindex *ix;
-	json_t *touched; /* set of case ids */
-	sqlite3_stmt *ins_event, *ins_photo, *ins_problem, *del_draft;
+	json_t *touched;  /* set of case ids */
+	json_t *verify;   /* set of event paths to (re)verify */
+	bool roster_changed;
+	sqlite3_stmt *ins_event, *ins_photo, *ins_problem, *del_draft, *ins_roster;
+	sqlite3_stmt *sig_event, *sig_roster;
 };
 
 static int note_problem(struct sync_ctx *c, const char *path, const char *problem)
@@ -212,6 +230,48 @@ static int insert_event(struct sync_ctx *c, const char *commit, time_t ctime,
 			return db_fail(c->ix, "photos");
 	}
 	json_object_set_new(c->touched, event_str(ev, "case"), json_true());
+	json_object_set_new(c->verify, path, json_true());
+	return 0;
+}
+
+static int insert_roster(struct sync_ctx *c, const char *path, const char *text, const json_t *ev)
+{
+	sqlite3_stmt *st = c->ins_roster;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, event_str(ev, "at"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(c->ix, "roster");
+	c->roster_changed = true;
+	return 0;
+}
+
+/* A signature file: attach it to its event (or roster change). */
+static int attach_sig(struct sync_ctx *c, const char *path, const char *data, size_t len)
+{
+	char base[512];
+	size_t n = strlen(path) - 4;
+	if (n >= sizeof base)
+		return 0;
+	memcpy(base, path, n);
+	base[n] = '\0';
+	sqlite3_stmt *sts[2] = {c->sig_event, c->sig_roster};
+	for (int i = 0; i < 2; i++) {
+		sqlite3_reset(sts[i]);
+		sqlite3_bind_text(sts[i], 1, data, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(sts[i], 2, base, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(sts[i]) != SQLITE_DONE)
+			return db_fail(c->ix, "signatures");
+		if (sqlite3_changes(c->ix->db) == 0)
+			continue;
+		if (i == 0)
+			json_object_set_new(c->verify, base, json_true());
+		else
+			c->roster_changed = true;
+		return 0;
+	}
 	return 0;
 }
 
@@ -221,8 +281,20 @@ static int on_added(const char *commit, time_t ctime, const char *path,
 	struct sync_ctx *c = payload;
 	char case_id[96], event_id[96];
 	json_t *ev;
+	size_t plen = strlen(path);
+	if (plen > 9 && strcmp(path + plen - 9, ".json.sig") == 0)
+		return attach_sig(c, path, data, len);
+	if (roster_path_parse(path, event_id)) {
+		if (event_parse(data, len, path, &ev) != 0)
+			return note_problem(c, path, error_last());
+		int rc = strcmp(event_str(ev, "id"), event_id) == 0
+				 ? insert_roster(c, path, data, ev)
+				 : note_problem(c, path, _("roster change id does not match its path"));
+		json_decref(ev);
+		return rc;
+	}
 	if (!event_path_parse(path, case_id, event_id))
-		return 0; /* forms, photos, signatures, marker */
+		return 0; /* forms, photos, marker */
 	if (event_parse(data, len, path, &ev) != 0)
 		return note_problem(c, path, error_last());
 	int rc;
@@ -343,9 +415,86 @@ done:
 	return rc;
 }
 
+/* --- signatures ------------------------------------------------------------------ */
+
+static int load_roster(fbindex *ix, verify_roster **out)
+{
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "SELECT json, sig FROM roster"))
+		return ERR_DB;
+	json_t *items = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 0);
+		json_t *ev = json_loads(text, 0, NULL);
+		if (!ev)
+			continue;
+		const char *sig = (const char *)sqlite3_column_text(st, 1);
+		json_array_append_new(items, json_pack("{s:o, s:s, s:s?}", "event", ev, "text", text, "sig", sig));
+	}
+	sqlite3_finalize(st);
+	int rc = verify_roster_build(out, items, ix->trust_root);
+	json_decref(items);
+	return rc;
+}
+
+/* Verify the events at `paths` (NULL: every event, after a roster change)
+ * and store each verdict; cases whose verdicts change are refolded. */
+static int verify_events(fbindex *ix, const json_t *paths, json_t *touched)
+{
+	verify_roster *r;
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	int rc;
+	if (paths && json_object_size(paths) == 0)
+		return 0;
+	if ((rc = load_roster(ix, &r)))
+		return rc;
+	if ((rc = prepare(ix, &sel, paths ? "SELECT id, json, sig, case_id, verdict FROM events WHERE path = ?"
+					  : "SELECT id, json, sig, case_id, verdict FROM events")) ||
+	    (rc = prepare(ix, &upd, "UPDATE events SET verdict = ? WHERE id = ?")))
+		goto done;
+	void *iter = paths ? json_object_iter((json_t *)paths) : NULL;
+	while (rc == 0) {
+		if (paths) {
+			if (!iter)
+				break;
+			sqlite3_reset(sel);
+			sqlite3_bind_text(sel, 1, json_object_iter_key(iter), -1, SQLITE_TRANSIENT);
+			iter = json_object_iter_next((json_t *)paths, iter);
+		}
+		int step = sqlite3_step(sel);
+		if (step != SQLITE_ROW) {
+			if (!paths)
+				break;
+			continue;
+		}
+		const char *text = (const char *)sqlite3_column_text(sel, 1);
+		const char *sig = (const char *)sqlite3_column_text(sel, 2);
+		const char *old = (const char *)sqlite3_column_text(sel, 4);
+		json_t *ev = json_loads(text, 0, NULL);
+		char reason[512] = "ok";
+		verify_event(r, ev, text, strlen(text), sig, sig ? strlen(sig) : 0, reason, sizeof reason);
+		json_decref(ev);
+		if (old && strcmp(old, reason) == 0)
+			continue;
+		json_object_set_new(touched, (const char *)sqlite3_column_text(sel, 3), json_true());
+		sqlite3_reset(upd);
+		sqlite3_bind_text(upd, 1, reason, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(upd, 2, (const char *)sqlite3_column_text(sel, 0), -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			rc = db_fail(ix, "verdicts");
+	}
+done:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	verify_roster_free(r);
+	return rc;
+}
+
+int index_roster(fbindex *ix, verify_roster **out) { return load_roster(ix, out); }
+
 static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
 {
-	struct sync_ctx c = {.ix = ix, .touched = json_object()};
+	struct sync_ctx c = {.ix = ix, .touched = json_object(), .verify = json_object()};
 	int rc;
 	if ((rc = prepare(ix, &c.ins_event, "INSERT OR IGNORE INTO events(id, case_id, type, at,"
 			  " officer, device, seq, commit_id, commit_time, path, json)"
@@ -355,9 +504,14 @@ static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
 	    (rc = prepare(ix, &c.ins_problem, "INSERT OR REPLACE INTO problems(path, problem)"
 			  " VALUES(?,?)")) ||
 	    (rc = prepare(ix, &c.del_draft, "DELETE FROM drafts WHERE json_extract(draft,"
-			  " '$.committing_event') = ?")))
+			  " '$.committing_event') = ?")) ||
+	    (rc = prepare(ix, &c.ins_roster, "INSERT OR IGNORE INTO roster(id, at, path, json)"
+			  " VALUES(?,?,?,?)")) ||
+	    (rc = prepare(ix, &c.sig_event, "UPDATE events SET sig = ?1 WHERE path = ?2")) ||
+	    (rc = prepare(ix, &c.sig_roster, "UPDATE roster SET sig = ?1 WHERE path = ?2")))
 		goto done;
-	if ((rc = ledger_walk_added(l, from, to, on_added, &c)))
+	if ((rc = ledger_walk_added(l, from, to, on_added, &c)) ||
+	    (rc = verify_events(ix, c.roster_changed ? NULL : c.verify, c.touched)))
 		goto done;
 	const char *case_id;
 	json_t *v;
@@ -369,7 +523,11 @@ done:
 	sqlite3_finalize(c.ins_photo);
 	sqlite3_finalize(c.ins_problem);
 	sqlite3_finalize(c.del_draft);
+	sqlite3_finalize(c.ins_roster);
+	sqlite3_finalize(c.sig_event);
+	sqlite3_finalize(c.sig_roster);
 	json_decref(c.touched);
+	json_decref(c.verify);
 	return rc;
 }
 
@@ -386,8 +544,11 @@ int index_sync(fbindex *ix, ledger *l)
 	if ((rc = exec(ix, "BEGIN IMMEDIATE")))
 		return rc;
 	/* Another process may have indexed meanwhile: re-read inside the lock. */
-	if ((rc = index_head(ix, done_head)) == 0 && strcmp(head, done_head) != 0 &&
-	    (rc = sync_range(ix, l, done_head, head)) == 0)
+	if ((rc = index_head(ix, done_head)) == 0 && done_head[0] && strcmp(head, done_head) != 0 &&
+	    !ledger_is_ancestor(l, done_head, head))
+		rc = error_set(ERR_CONFLICT, _("the ledger history was rewritten: commit %.12s, already "
+					       "indexed, is no longer in it"), done_head);
+	if (rc == 0 && strcmp(head, done_head) != 0 && (rc = sync_range(ix, l, done_head, head)) == 0)
 		rc = meta_set(ix, "ledger_head", head);
 	if (rc) {
 		exec(ix, "ROLLBACK");
@@ -435,7 +596,8 @@ int index_case_get(fbindex *ix, const char *case_id, json_t **state)
 int index_case_events(fbindex *ix, const char *case_id, json_t **out)
 {
 	sqlite3_stmt *st;
-	if (prepare(ix, &st, "SELECT commit_id, json FROM events WHERE case_id = ? ORDER BY at, id"))
+	if (prepare(ix, &st, "SELECT commit_id, json, verdict, path, sig IS NOT NULL FROM events"
+			" WHERE case_id = ? ORDER BY at, id"))
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	json_t *arr = json_array();
@@ -443,8 +605,11 @@ int index_case_events(fbindex *ix, const char *case_id, json_t **out)
 		json_t *ev = column_json(st, 1);
 		if (!ev)
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:o}", "commit",
-						     (const char *)sqlite3_column_text(st, 0), "event", ev));
+		const char *verdict = (const char *)sqlite3_column_text(st, 2);
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s}", "commit",
+						     (const char *)sqlite3_column_text(st, 0), "event", ev,
+						     "verdict", verdict ? verdict : "unverified", "path",
+						     (const char *)sqlite3_column_text(st, 3)));
 	}
 	sqlite3_finalize(st);
 	*out = arr;

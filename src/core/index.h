@@ -29,7 +29,8 @@ int index_head(fbindex *ix, char out[41]);
 /* Case state (new reference) or ERR_NOTFOUND. */
 int index_case_get(fbindex *ix, const char *case_id, json_t **state);
 /* Events of a case ordered by (at, id): array of
- * {"commit": ..., "event": {...}} (new reference). */
+ * {"commit", "event": {...}, "verdict": "ok" or why the signature is not
+ * valid, "path"} (new reference). */
 int index_case_events(fbindex *ix, const char *case_id, json_t **out);
 /* Case states, newest first.  status: open|ordered|overdue|closed|all (NULL
  * = all); search: substring over id, address, grid, party, notes (NULL =
@@ -51,5 +52,11 @@ int index_draft_get(fbindex *ix, const char *case_id, const char *kind, json_t *
 int index_draft_delete(fbindex *ix, const char *case_id, const char *kind);
 /* All drafts: [{case, kind, draft, updated_at}]. */
 int index_draft_list(fbindex *ix, json_t **out);
+
+/* Pin the trust root (first admin key) used when folding the roster. */
+void index_set_trust_root(fbindex *ix, const char *key);
+/* The roster as folded from the ledger (caller frees with verify_roster_free). */
+struct verify_roster;
+int index_roster(fbindex *ix, struct verify_roster **out);
 
 #endif

@@ -5,7 +5,11 @@
 #include "error.h"
 #include "i18n.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,17 @@
 
 struct ledger {
 	git_repository *repo;
+	int lock_fd;    /* flock on <gitdir>/fieldbook.lock while writing, else -1 */
+	int lock_depth;
+	ledger_sign_cb sign;
+	void *sign_payload;
 };
+
+void ledger_set_signer(ledger *l, ledger_sign_cb cb, void *payload)
+{
+	l->sign = cb;
+	l->sign_payload = payload;
+}
 
 static int git_fail(const char *what)
 {
@@ -78,6 +92,7 @@ int ledger_open(ledger **out, const char *path)
 	ledger *l = calloc(1, sizeof *l);
 	if (!l)
 		return error_set(ERR_NOMEM, "out of memory");
+	l->lock_fd = -1;
 	if (git_repository_open_bare(&l->repo, path) < 0) {
 		free(l);
 		return git_fail(path);
@@ -90,6 +105,8 @@ void ledger_free(ledger *l)
 {
 	if (!l)
 		return;
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
 	git_repository_free(l->repo);
 	free(l);
 }
@@ -201,6 +218,30 @@ static int plan_updates(ledger *l, git_tree *base, const ledger_file *files,
 	return 0;
 }
 
+/* Write the commit object, signed when a signer is set. */
+static int write_commit(ledger *l, const git_signature *sig, const char *message,
+			const git_tree *tree, const git_commit *parent, git_oid *out)
+{
+	const git_commit *parents[1] = {parent};
+	size_t np = parent ? 1 : 0;
+	if (!l->sign) {
+		if (git_commit_create(out, l->repo, NULL, sig, sig, NULL, message, tree, np, parents) < 0)
+			return git_fail(_("writing the ledger commit"));
+		return 0;
+	}
+	git_buf buf = {0};
+	char *signature = NULL;
+	int rc = 0;
+	if (git_commit_create_buffer(&buf, l->repo, sig, sig, NULL, message, tree, np, parents) < 0)
+		rc = git_fail(_("writing the ledger commit"));
+	else if ((rc = l->sign(buf.ptr, buf.size, &signature, l->sign_payload)) == 0 &&
+		 git_commit_create_with_signature(out, l->repo, buf.ptr, signature, "gpgsig") < 0)
+		rc = git_fail(_("writing the signed ledger commit"));
+	free(signature);
+	git_buf_dispose(&buf);
+	return rc;
+}
+
 /* One attempt: commit on the current head and move the ref if it has not
  * moved meanwhile.  Returns GIT_EMODIFIED-like 1 when another writer won. */
 static int append_once(ledger *l, const ledger_file *files, const git_oid *blobs,
@@ -229,12 +270,8 @@ static int append_once(ledger *l, const ledger_file *files, const git_oid *blobs
 		rc = git_fail(_("writing the ledger tree"));
 		goto done;
 	}
-	const git_commit *parents[1] = {parent};
-	if (git_commit_create(out, l->repo, NULL, sig, sig, "UTF-8", message, tree,
-			      parent ? 1 : 0, parents) < 0) {
-		rc = git_fail(_("writing the ledger commit"));
+	if ((rc = write_commit(l, sig, message, tree, parent, out)))
 		goto done;
-	}
 	int r;
 	if (parent)
 		r = git_reference_create_matching(&ref, l->repo, LEDGER_REF, out, 1,
@@ -270,6 +307,9 @@ int ledger_append(ledger *l, const ledger_file *files, size_t n,
 	if (rc == 0 && git_signature_new(&sig, author->name, author->email,
 					 (git_time_t)author->when, author->tz_minutes) < 0)
 		rc = git_fail(_("officer name or id not usable in a commit"));
+	if (rc == 0)
+		rc = ledger_lock(l);
+	bool locked = rc == 0;
 	for (int attempt = 0; rc == 0; attempt++) {
 		rc = append_once(l, files, blobs, n, sig, message, &commit);
 		if (rc != 1)
@@ -281,11 +321,46 @@ int ledger_append(ledger *l, const ledger_file *files, size_t n,
 		}
 		rc = 0; /* another writer moved the branch: rebuild on its head */
 	}
+	if (locked)
+		ledger_unlock(l);
 	if (rc == 0 && out_commit)
 		git_oid_tostr(out_commit, 41, &commit);
 	git_signature_free(sig);
 	free(blobs);
 	return rc;
+}
+
+/* --- writer lock ------------------------------------------------------------------ */
+
+/* Writers on one device serialise on an flock, which the kernel releases
+ * when a process dies.  Holding it, any git lock file left on the branch
+ * can only come from a writer killed mid-write, so it is removed. */
+int ledger_lock(ledger *l)
+{
+	if (l->lock_depth++ > 0)
+		return 0;
+	char path[4200];
+	snprintf(path, sizeof path, "%s/fieldbook.lock", git_repository_path(l->repo));
+	l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (l->lock_fd < 0 || flock(l->lock_fd, LOCK_EX) != 0) {
+		int e = errno;
+		if (l->lock_fd >= 0)
+			close(l->lock_fd);
+		l->lock_fd = -1;
+		l->lock_depth = 0;
+		return error_set(ERR_IO, _("cannot lock the ledger (%s): %s"), path, strerror(e));
+	}
+	snprintf(path, sizeof path, "%s/" LEDGER_REF ".lock", git_repository_path(l->repo));
+	unlink(path);
+	return 0;
+}
+
+void ledger_unlock(ledger *l)
+{
+	if (l->lock_depth == 0 || --l->lock_depth > 0)
+		return;
+	close(l->lock_fd); /* releases the flock */
+	l->lock_fd = -1;
 }
 
 /* --- history walk --------------------------------------------------- */
@@ -382,6 +457,50 @@ int ledger_walk_added(ledger *l, const char *from, const char *to,
 		git_commit_free(c);
 	}
 done:
+	git_revwalk_free(walk);
+	return rc;
+}
+
+bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant)
+{
+	git_oid a, d;
+	if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&d, descendant) < 0)
+		return false;
+	return git_oid_equal(&a, &d) || git_graph_descendant_of(l->repo, &d, &a) == 1;
+}
+
+static int visit_commit_signature(ledger *l, const git_oid *oid, ledger_commit_cb cb, void *payload)
+{
+	git_commit *c;
+	git_buf sig = {0}, data = {0};
+	char hex[41];
+	if (git_commit_lookup(&c, l->repo, oid) < 0)
+		return git_fail("commit");
+	git_oid_tostr(hex, sizeof hex, oid);
+	int has = git_commit_extract_signature(&sig, &data, l->repo, (git_oid *)oid, "gpgsig") == 0;
+	if (!has)
+		git_error_clear();
+	const git_signature *a = git_commit_author(c);
+	int rc = cb(hex, a->email, (time_t)a->when.time, (int)git_commit_parentcount(c),
+		    has ? sig.ptr : NULL, has ? data.ptr : NULL, has ? data.size : 0, payload);
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	git_commit_free(c);
+	return rc;
+}
+
+int ledger_walk_commits(ledger *l, ledger_commit_cb cb, void *payload)
+{
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	int rc = 0;
+	if (git_revwalk_new(&walk, l->repo) < 0 || git_revwalk_push_ref(walk, LEDGER_REF) < 0) {
+		git_revwalk_free(walk);
+		return git_fail(_("reading the ledger history"));
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	while (rc == 0 && git_revwalk_next(&oid, walk) == 0)
+		rc = visit_commit_signature(l, &oid, cb, payload);
 	git_revwalk_free(walk);
 	return rc;
 }

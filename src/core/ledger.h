@@ -43,6 +43,17 @@ int ledger_append(ledger *l, const ledger_file *files, size_t n,
 		  const ledger_author *author, const char *message,
 		  char out_commit[41]);
 
+/* Sign each new commit: cb gets the commit buffer and returns an armored
+ * signature (caller frees) stored in the commit's gpgsig header. */
+typedef int (*ledger_sign_cb)(const char *buf, size_t len, char **sig, void *payload);
+void ledger_set_signer(ledger *l, ledger_sign_cb cb, void *payload);
+
+/* Serialise writers of this device's ledger (flock on <gitdir>/fieldbook.lock;
+ * nests; released by the kernel if the process dies).  ledger_append takes
+ * it itself; hold it around any other change of the branch (sync). */
+int ledger_lock(ledger *l);
+void ledger_unlock(ledger *l);
+
 /* Hex id of the branch head, "" when the branch does not exist. */
 int ledger_head(ledger *l, char out[41]);
 /* Read a file at the head (or at commit when not NULL). Caller frees. */
@@ -60,6 +71,16 @@ typedef int (*ledger_added_cb)(const char *commit, time_t commit_time,
  * naming the commit and the path. */
 int ledger_walk_added(ledger *l, const char *from, const char *to,
 		      ledger_added_cb cb, void *payload);
+
+/* Is `ancestor` (hex) reachable from `descendant` (hex) or equal to it? */
+bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant);
+
+/* Every commit from the head back, with its gpgsig signature (NULL when
+ * unsigned) and the signed content; parents = number of parents. */
+typedef int (*ledger_commit_cb)(const char *commit, const char *author_email,
+				time_t when, int parents, const char *sig,
+				const char *signed_data, size_t signed_len, void *payload);
+int ledger_walk_commits(ledger *l, ledger_commit_cb cb, void *payload);
 
 /* Borrowed libgit2 repository (git_repository *) for modules like sync. */
 void *ledger_repository(ledger *l);

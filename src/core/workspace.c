@@ -4,7 +4,9 @@
 #include "workspace.h"
 #include "error.h"
 #include "i18n.h"
+#include "sign.h"
 #include "util.h"
+#include "verify.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -113,6 +115,24 @@ static int read_device(workspace *ws)
 	return 0;
 }
 
+/* Trust on first use: once the ledger holds a roster, its first admin key
+ * is pinned in the config; a later ledger with another root is refused
+ * by the roster fold. */
+static int pin_trust_root(workspace *ws)
+{
+	if (json_object_get(ws->config, "trust_root"))
+		return 0;
+	verify_roster *r;
+	int rc = index_roster(ws->index, &r);
+	if (rc == 0 && verify_roster_root(r)) {
+		json_object_set_new(ws->config, "trust_root", json_string(verify_roster_root(r)));
+		index_set_trust_root(ws->index, verify_roster_root(r));
+		rc = workspace_config_save(ws);
+	}
+	verify_roster_free(r);
+	return rc;
+}
+
 int workspace_open(workspace **out, const char *home)
 {
 	char path[4096];
@@ -151,7 +171,10 @@ int workspace_open(workspace **out, const char *home)
 	if ((rc = ledger_open(&ws->ledger, path)))
 		goto fail;
 	snprintf(path, sizeof path, "%s/index.sqlite", home);
-	if ((rc = index_open(&ws->index, path)) || (rc = index_sync(ws->index, ws->ledger)))
+	if ((rc = index_open(&ws->index, path)))
+		goto fail;
+	index_set_trust_root(ws->index, json_string_value(json_object_get(ws->config, "trust_root")));
+	if ((rc = index_sync(ws->index, ws->ledger)) || (rc = pin_trust_root(ws)))
 		goto fail;
 	*out = ws;
 	return 0;
@@ -164,6 +187,7 @@ void workspace_free(workspace *ws)
 {
 	if (!ws)
 		return;
+	sign_key_free(ws->key);
 	index_free(ws->index);
 	ledger_free(ws->ledger);
 	json_decref(ws->config);
@@ -278,6 +302,70 @@ int workspace_form_of_case(workspace *ws, const json_t *state, form **out)
 	if (rc)
 		return rc;
 	rc = form_load_buffer(out, text, len, path);
+	free(text);
+	return rc;
+}
+
+/* --- keys ---------------------------------------------------------------------------------- */
+
+void workspace_path(const workspace *ws, const char *name, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", ws->home, name);
+}
+
+int workspace_key_create(const char *home, const char *pin, char *pubkey, size_t size)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/key", home);
+	return sign_key_create(path, pin, pubkey, size);
+}
+
+int workspace_public_key(const workspace *ws, char *pubkey, size_t size)
+{
+	char path[4096];
+	workspace_path(ws, "key", path, sizeof path);
+	return sign_key_public_of(path, pubkey, size);
+}
+
+int workspace_unlock(workspace *ws)
+{
+	char key[4096], state[4096], pin[256];
+	if (ws->key)
+		return 0;
+	workspace_path(ws, "key", key, sizeof key);
+	workspace_path(ws, "pin-state", state, sizeof state);
+	if (!util_is_file(key))
+		return error_set(ERR_NOTFOUND, _("no officer key in %s: run 'fieldbook key create'"), ws->home);
+	if (!ws->pin_cb)
+		return error_set(ERR_STATE, _("the officer key is locked and there is no way to ask for the PIN"));
+	int rc = ws->pin_cb(ws, _("PIN: "), pin, sizeof pin, ws->pin_payload);
+	if (rc == 0)
+		rc = sign_key_unlock(&ws->key, key, state, pin);
+	sodium_memzero(pin, sizeof pin);
+	return rc;
+}
+
+void workspace_lock(workspace *ws)
+{
+	sign_key_free(ws->key);
+	ws->key = NULL;
+}
+
+int workspace_config_save(workspace *ws)
+{
+	char path[4096];
+	json_t *copy = json_deep_copy(ws->config);
+	json_object_del(copy, "device"); /* kept in its own file */
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(copy, tmp, k, v)
+		if (k[0] == '_')
+			json_object_del(copy, k); /* runtime values */
+	char *text = json_dumps(copy, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(copy);
+	workspace_path(ws, "config", path, sizeof path);
+	int rc = text ? util_write_file(path, text, strlen(text), 0600) : error_set(ERR_NOMEM, "out of memory");
 	free(text);
 	return rc;
 }

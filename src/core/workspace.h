@@ -24,6 +24,13 @@ typedef struct {
 	char src[8];            /* gps | photo | manual */
 } workspace_where;
 
+struct sign_key;
+struct workspace;
+/* Asks the user for the PIN (CLI: $FIELDBOOK_PIN or the terminal; TUI: a
+ * prompt).  Returns 0 with the PIN in buf, or an error code. */
+typedef int (*workspace_pin_cb)(struct workspace *ws, const char *prompt, char *buf,
+				size_t size, void *payload);
+
 typedef struct workspace {
 	char *home;
 	const char *officer, *name, *unit, *device; /* borrowed from config */
@@ -31,6 +38,9 @@ typedef struct workspace {
 	ledger *ledger;
 	fbindex *index;
 	workspace_where where; /* current position for new events */
+	struct sign_key *key;  /* unlocked officer key, NULL while locked */
+	workspace_pin_cb pin_cb;
+	void *pin_payload;
 } workspace;
 
 /* Resolve the home directory (caller frees). */
@@ -40,6 +50,18 @@ int workspace_init(const char *home, const char *officer, const char *name,
 /* Open and bring the index up to date with the ledger. */
 int workspace_open(workspace **out, const char *home);
 void workspace_free(workspace *ws);
+
+/* Paths inside the workspace (static buffer per call site not needed: out). */
+void workspace_path(const workspace *ws, const char *name, char *out, size_t size);
+/* Create the officer's key, encrypted with pin; pubkey gets the public key. */
+int workspace_key_create(const char *home, const char *pin, char *pubkey, size_t size);
+/* Make sure the key is unlocked, asking for the PIN through pin_cb. */
+int workspace_unlock(workspace *ws);
+void workspace_lock(workspace *ws);
+/* The public key of this workspace's officer. */
+int workspace_public_key(const workspace *ws, char *pubkey, size_t size);
+/* Save ws->config (atomic, 0600). */
+int workspace_config_save(workspace *ws);
 
 /* Find a shipped or local form by id (newest file wins is not a thing:
  * one file per id; local forms/ overrides shipped ones). */

@@ -194,6 +194,11 @@ int tui_history_push(tui_app *app, const char *case_id);
 /* Offer to resume a draft on start; true when a checklist was opened. */
 bool tui_check_offer_draft(tui_app *app);
 
+/* Is screen s the case view of case_id? */
+bool tui_case_shows(const tui_screen *s, const char *case_id);
+/* tui_history.c: an event's full JSON in a text view. */
+int tui_event_push(tui_app *app, const json_t *event);
+
 /* Helpers shared by screens (tui_case.c). */
 /* Local "YYYY-MM-DD HH:MM" of an event's at/tz. */
 void tui_local_time(const char *at, const char *tz, char *out, size_t size);

@@ -324,12 +324,8 @@ static int act_event(tui_app *app, tui_screen *s)
 {
 	case_view *c = s->priv;
 	const json_t *ev = json_object_get(json_array_get(c->rows, (size_t)s->panel.sel), "event");
-	if (!ev)
-		return TUI_DONE;
-	char *text = json_dumps(ev, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-	json_t *lines = tui_wrap(text ? text : "", 100000);
-	free(text);
-	tui_text_push(app, event_str(ev, "id"), lines);
+	if (ev)
+		tui_event_push(app, ev);
 	return TUI_DONE;
 }
 
@@ -358,6 +354,11 @@ static void case_free(tui_screen *s)
 }
 
 static const tui_screen_ops case_ops = {"case", case_keys, case_load, case_draw, case_free};
+
+bool tui_case_shows(const tui_screen *s, const char *case_id)
+{
+	return s->ops == &case_ops && strcmp(((const case_view *)s->priv)->id, case_id) == 0;
+}
 
 int tui_case_push(tui_app *app, const char *case_id)
 {

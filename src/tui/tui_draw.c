@@ -108,13 +108,11 @@ static void wrap_line(json_t *lines, const char *s, int width)
 {
 	while (tui_width(s) > width) {
 		const char *end = tui_skip(s, width), *cut = end;
-		if (tui_width(end) > 0 && end > s && tui_width(s) > 0) {
-			for (const char *p = end; p > s + (end - s) / 2; p--)
-				if (*p == ' ') {
-					cut = p;
-					break;
-				}
-		}
+		for (const char *p = end; p > s + (end - s) / 2; p--)
+			if (*p == ' ') {
+				cut = p;
+				break;
+			}
 		/* A wide character that does not fit: take it anyway, never loop. */
 		if (cut == s)
 			cut = tui_skip(s, 1);

@@ -229,16 +229,18 @@ static int act_sort(tui_app *app, tui_screen *s)
 }
 
 static int act_quit(tui_app *app, tui_screen *s) { return TUI_QUIT; }
+static int act_stay(tui_app *app, tui_screen *s) { return TUI_DONE; }
 
 static const tui_key list_keys[] = {
 	{TUI_ENTER, N_("Enter"), N_("Open"), act_open, have_case},
 	{'n', N_("n"), N_("New"), act_new, NULL},
 	{'/', N_("/"), N_("Search"), act_search, NULL},
 	{'f', N_("f"), N_("Filter"), act_filter, NULL},
-	{'\t', N_("Tab"), N_("Next filter"), act_next_filter, NULL},
 	{'o', N_("o"), N_("Sort"), act_sort, NULL},
 	{'h', N_("h"), N_("History"), act_history, have_case},
 	{'q', N_("q"), N_("Quit"), act_quit, NULL},
+	{'\t', N_("Tab"), N_("Next filter"), act_next_filter, NULL},
+	{TUI_ESC, N_("Esc"), NULL, act_stay, NULL}, /* Esc never quits by accident */
 	{0},
 };
 

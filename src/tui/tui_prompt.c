@@ -140,12 +140,12 @@ bool tui_confirm(tui_app *app, const char *question)
 
 typedef struct {
 	int y, x, h, w;
-} box;
+} tui_box;
 
-/* A centred box for rows of content of width cw; drawn empty with a title. */
-static box box_draw(tui_app *app, const char *title, int rows, int cw)
+/* A centred tui_box for rows of content of width cw; drawn empty with a title. */
+static tui_box box_draw(tui_app *app, const char *title, int rows, int cw)
 {
-	box b;
+	tui_box b;
 	b.w = cw + 4;
 	if (b.w > COLS - 2)
 		b.w = COLS - 2;
@@ -197,7 +197,7 @@ static void picker_draw(tui_app *app, picker *pk)
 		if (w > cw)
 			cw = w;
 	}
-	box b = box_draw(app, pk->title, (int)pk->n, cw);
+	tui_box b = box_draw(app, pk->title, (int)pk->n, cw);
 	int h = b.h - 2;
 	tui_panel *p = &pk->panel;
 	if (p->sel < p->top)
@@ -291,7 +291,7 @@ static void dialog_draw(tui_app *app, const char *title, const char *const *line
 		json_decref(w);
 	}
 	size_t wn = json_array_size(wrapped);
-	box b = box_draw(app, title, (int)wn + 2, cw);
+	tui_box b = box_draw(app, title, (int)wn + 2, cw);
 	int h = b.h - 4;
 	if (h < 1)
 		h = 1;

@@ -62,11 +62,12 @@ expect_match "commit subject reads well" "$(git -C "$L" log -1 --format=%s)" '^c
 expect_eq "no commit modifies or deletes a path" "$(git -C "$L" log --diff-filter=MDR --format=%H | wc -l)" 0
 day=$(echo "$C" | cut -d- -f2)
 p="cases/${day:0:4}/${day:4:2}/${day:6:2}/$C/events"
-expect_eq "event files live on the fan-out path" "$(git -C "$L" ls-tree --name-only main "$p/" | wc -l)" "$n_events"
+expect_eq "event files live on the fan-out path" "$(git -C "$L" ls-tree --name-only main "$p/" | grep -c '[.]json$')" "$n_events"
+expect_eq "every event file has its signature beside it" "$(git -C "$L" ls-tree --name-only main "$p/" | grep -c '[.]json[.]sig$')" "$n_events"
 check "the form used is in the ledger" git -C "$L" cat-file -e main:forms/signboard/1.yaml
 sha=$(git -C "$L" cat-file -p main:forms/signboard/1.yaml | sha256sum | cut -d' ' -f1)
 expect_eq "case.opened references the form by sha256" "$(fb show "$C" --json | jq -r .state.form.sha256)" "$sha"
-ev=$(git -C "$L" ls-tree --name-only main "$p/" | head -1)
+ev=$(git -C "$L" ls-tree --name-only main "$p/" | grep '[.]json$' | head -1)
 keys=$(git -C "$L" cat-file -p "main:$ev" | jq -c 'keys_unsorted')
 expect_eq "event keys are sorted" "$keys" "$(git -C "$L" cat-file -p "main:$ev" | jq -c 'keys')"
 

@@ -876,11 +876,11 @@ static void test_exif_ifd_loop(void **state)
 
 	/* Exif IFD -> Interop IFD -> back to the Exif IFD and IFD0 */
 	t_init(&t, false);
-	uint32_t exif = t_pos(&t) + 0;   /* written first */
+	uint32_t exif = t_pos(&t);   /* the Exif IFD is written first */
 	tent ex[] = {
 		{.tag = 0x9003, .type = T_ASCII, .count = 4, .inl = "bad"},
-		{.tag = 0xa005, .type = T_LONG, .count = 1, .val = exif},  /* Interop -> self */
-		{.tag = 0x8769, .type = T_LONG, .count = 1, .val = 8 + 200},
+		{.tag = 0xa005, .type = T_LONG, .count = 1, .val = exif},  /* Interop -> Exif IFD */
+		{.tag = 0x8769, .type = T_LONG, .count = 1, .val = 208},   /* Exif -> junk */
 	};
 	t_ifd(&t, ex, 3, exif);
 	tent i0[] = {

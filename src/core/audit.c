@@ -1,0 +1,146 @@
+/*
+ * audit: recompute every verdict from the ledger.  See audit.h.
+ */
+#include "audit.h"
+#include "error.h"
+#include "event.h"
+#include "i18n.h"
+#include "sign.h"
+#include "util.h"
+#include "verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct commit_ctx {
+	const verify_roster *roster;
+	const json_t *only;  /* commit ids to check, NULL: all */
+	json_t *problems;
+	long checked;
+};
+
+static void commit_problem(struct commit_ctx *c, const char *commit, const char *problem)
+{
+	json_array_append_new(c->problems, json_pack("{s:s, s:s}", "commit", commit, "problem", problem));
+}
+
+static int check_commit(const char *commit, const char *email, time_t when, int parents,
+			const char *sig, const char *data, size_t len, void *payload)
+{
+	struct commit_ctx *c = payload;
+	char signer[160], officer[96], at[32], msg[512];
+	if (parents == 0 || (c->only && !json_object_get(c->only, commit)))
+		return 0; /* the unsigned start commit; or not this case's */
+	c->checked++;
+	if (!sig) {
+		commit_problem(c, commit, _("commit is not signed"));
+		return 0;
+	}
+	if (sign_verify(SIGN_NS_GIT, data, len, sig, strlen(sig), signer, sizeof signer) != 0) {
+		snprintf(msg, sizeof msg, _("commit signature: %s"), error_last());
+		commit_problem(c, commit, msg);
+		return 0;
+	}
+	snprintf(officer, sizeof officer, "%.*s", (int)strcspn(email, "@"), email);
+	util_time_rfc3339(when, at);
+	if (!verify_roster_role(c->roster, officer, signer, at)) {
+		snprintf(msg, sizeof msg, _("commit signed by a key the roster does not give %s at %s"),
+			 officer, at);
+		commit_problem(c, commit, msg);
+	}
+	return 0;
+}
+
+/* Group the events' verdicts by case. */
+static json_t *case_reports(workspace *ws, const verify_roster *r, const char *case_id,
+			    json_t *commits, long *nevents, long *nbad)
+{
+	json_t *list, *out = json_array();
+	if (case_id)
+		list = json_pack("[{s:s}]", "id", case_id);
+	else if (index_case_list(ws->index, "all", NULL, NULL, &list) != 0)
+		return out;
+	size_t i;
+	json_t *c;
+	json_array_foreach(list, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		json_t *rows, *problems = json_array();
+		if (index_case_events(ws->index, id, &rows) != 0)
+			continue;
+		size_t k;
+		json_t *row;
+		json_array_foreach(rows, k, row) {
+			const json_t *ev = json_object_get(row, "event");
+			const char *path = event_str(row, "path");
+			char *text = NULL, *sig = NULL, sigpath[600], reason[512] = "";
+			size_t tlen = 0, slen = 0;
+			snprintf(sigpath, sizeof sigpath, "%s.sig", path);
+			json_object_set_new(commits, event_str(row, "commit"), json_true());
+			(*nevents)++;
+			if (ledger_read(ws->ledger, path, &text, &tlen) != 0)
+				snprintf(reason, sizeof reason, "%s", error_last());
+			else if (ledger_read(ws->ledger, sigpath, &sig, &slen) != 0)
+				error_clear();
+			if (!reason[0])
+				verify_event(r, ev, text, tlen, sig, slen, reason, sizeof reason);
+			if (reason[0]) {
+				(*nbad)++;
+				json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "event",
+									  event_str(ev, "id"), "type",
+									  event_str(ev, "type"), "problem", reason));
+			}
+			free(text);
+			free(sig);
+		}
+		json_array_append_new(out, json_pack("{s:s, s:b, s:I, s:o}", "case", id, "ok",
+						     json_array_size(problems) == 0, "events",
+						     (json_int_t)json_array_size(rows), "problems", problems));
+		json_decref(rows);
+	}
+	json_decref(list);
+	return out;
+}
+
+int audit_run(workspace *ws, const char *case_id, json_t **report)
+{
+	verify_roster *r;
+	json_t *files = NULL;
+	int rc;
+	if (case_id && !case_id_valid(case_id))
+		return error_set(ERR_INVALID, _("not a case id: %s"), case_id);
+	if ((rc = index_sync(ws->index, ws->ledger)) || (rc = index_roster(ws->index, &r)))
+		return rc;
+	if (case_id) {
+		json_t *st;
+		if ((rc = index_case_get(ws->index, case_id, &st))) {
+			verify_roster_free(r);
+			return rc;
+		}
+		json_decref(st);
+	}
+	long nevents = 0, nbad = 0;
+	json_t *commits = json_object();
+	json_t *cases = case_reports(ws, r, case_id, commits, &nevents, &nbad);
+	struct commit_ctx cc = {r, case_id ? commits : NULL, json_array(), 0};
+	rc = ledger_walk_commits(ws->ledger, check_commit, &cc);
+	index_problems(ws->index, &files);
+	const json_t *rp = verify_roster_problems(r);
+	long failed = 0;
+	size_t i;
+	json_t *c;
+	json_array_foreach(cases, i, c)
+		failed += !json_is_true(json_object_get(c, "ok"));
+	bool ok = rc == 0 && failed == 0 && json_array_size(cc.problems) == 0 &&
+		  (case_id || (json_array_size(rp) == 0 && json_array_size(files) == 0));
+	*report = json_pack("{s:b, s:o, s:{s:I, s:O}, s:{s:I, s:o}, s:o, s:{s:I, s:I, s:I, s:I}}",
+			    "ok", ok, "cases", cases, "roster", "entries",
+			    (json_int_t)json_array_size(verify_roster_entries(r)), "problems", rp,
+			    "commits", "checked", (json_int_t)cc.checked, "problems", cc.problems,
+			    "files", files ? files : json_array(), "summary", "cases",
+			    (json_int_t)json_array_size(cases), "failed_cases", (json_int_t)failed,
+			    "events", (json_int_t)nevents, "invalid_events", (json_int_t)nbad);
+	json_decref(commits);
+	verify_roster_free(r);
+	return rc;
+}

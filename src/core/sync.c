@@ -1,0 +1,1323 @@
+/*
+ * sync: remotes, fetch, validation of incoming history, fast-forward or
+ * union merge, push with per-ref status checks and bounded retry.  See
+ * sync.h.
+ */
+#include "sync.h"
+#include "error.h"
+#include "event.h"
+#include "i18n.h"
+#include "index.h"
+#include "util.h"
+
+#include <git2.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_ATTEMPTS 20
+#define CAS_TRIES 20
+#define MAX_PARENTS 16
+
+static bool remote_name_ok(const char *name)
+{
+	int valid = 0;
+	return git_remote_name_is_valid(&valid, name) == 0 && valid;
+}
+
+/* Bounded copy (truncates). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int git_fail(const char *what)
+{
+	const git_error *e = git_error_last();
+	return error_set(ERR_GIT, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+/* Re-raise the current message with a prefix on the same line. */
+static int fail_in_commit(int code, const char *commit)
+{
+	char msg[768];
+	snprintf(msg, sizeof msg, "%s", error_last());
+	return error_set(code, _("commit %s: %s"), commit, msg);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* --- layout of the files a commit may add ------------------------------- */
+
+typedef struct {
+	const char *commit, *path, *data;
+	size_t len;
+} added_file;
+
+typedef bool (*path_match_fn)(const char *path);
+typedef int (*file_check_fn)(const added_file *f);
+
+static bool is_marker(const char *p) { return strcmp(p, "FIELDBOOK") == 0; }
+
+static int check_marker(const added_file *f)
+{
+	static const char head[] = "fieldbook ledger\n";
+	if (f->len < sizeof head - 1 || memcmp(f->data, head, sizeof head - 1) != 0)
+		return error_set(ERR_CONFLICT, _("commit %s: %s is not a fieldbook format marker"),
+				 f->commit, f->path);
+	return 0;
+}
+
+static bool is_form(const char *p)
+{
+	char id[64], ver[16];
+	int n = 0;
+	if (sscanf(p, "forms/%63[A-Za-z0-9_.-]/%15[0-9].yaml%n", id, ver, &n) != 2 || p[n])
+		return false;
+	return id[0] != '.';
+}
+
+static int check_form(const added_file *f)
+{
+	if (f->len == 0 || memchr(f->data, '\0', f->len))
+		return error_set(ERR_CONFLICT, _("commit %s: %s is not a form text"), f->commit,
+				 f->path);
+	return 0;
+}
+
+/* The yyyy/mm/dd directories must be the date inside the case id. */
+static bool case_dir_matches(const char *path, const char *case_id)
+{
+	char dir[160];
+	if (case_dir(case_id, dir, sizeof dir) != 0)
+		return false;
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static bool is_event(const char *p)
+{
+	char c[96], e[96];
+	return event_path_parse(p, c, e) && case_dir_matches(p, c);
+}
+
+/* Device part of "<ts>-<device>-<seq>". */
+static bool event_id_device(const char *id, char *out, size_t size)
+{
+	const char *a = strchr(id, '-'), *b = strrchr(id, '-');
+	if (!a || !b || b <= a + 1 || (size_t)(b - a - 1) >= size)
+		return false;
+	snprintf(out, size, "%.*s", (int)(b - a - 1), a + 1);
+	return true;
+}
+
+static int check_event(const added_file *f)
+{
+	char c[96], e[96], dev[64];
+	json_t *ev;
+	event_path_parse(f->path, c, e);
+	if (event_parse(f->data, f->len, f->path, &ev) != 0)
+		return fail_in_commit(ERR_CONFLICT, f->commit);
+	const char *why = NULL;
+	if (strcmp(event_str(ev, "id"), e) != 0)
+		why = _("its \"id\" is not the file name");
+	else if (strcmp(event_str(ev, "case"), c) != 0)
+		why = _("its \"case\" is not the case directory");
+	else if (!event_id_device(e, dev, sizeof dev) || strcmp(event_str(ev, "device"), dev) != 0)
+		why = _("its \"device\" does not match the event id");
+	json_decref(ev);
+	if (why)
+		return error_set(ERR_CONFLICT, _("commit %s: event %s: %s"), f->commit, f->path, why);
+	return 0;
+}
+
+static bool is_signature(const char *p)
+{
+	size_t n = strlen(p);
+	char base[512];
+	if (n < 5 || n >= sizeof base || strcmp(p + n - 4, ".sig") != 0)
+		return false;
+	snprintf(base, sizeof base, "%.*s", (int)(n - 4), p);
+	return is_event(base);
+}
+
+static int check_signature(const added_file *f)
+{
+	static const char head[] = "-----BEGIN SSH SIGNATURE-----";
+	if (f->len < sizeof head - 1 || memcmp(f->data, head, sizeof head - 1) != 0)
+		return error_set(ERR_CONFLICT, _("commit %s: %s is not an SSH signature"), f->commit,
+				 f->path);
+	return 0;
+}
+
+static bool is_photo(const char *p)
+{
+	char y[5], m[3], d[3], c[96], hex[66];
+	int n = 0;
+	if (sscanf(p, "cases/%4[0-9]/%2[0-9]/%2[0-9]/%95[^/]/photos/%65[0-9a-f].jpg%n", y, m, d, c,
+		   hex, &n) != 5 || p[n] || strlen(hex) != 64)
+		return false;
+	return case_id_valid(c) && case_dir_matches(p, c);
+}
+
+static int check_photo(const added_file *f)
+{
+	char sha[65];
+	const char *name = strrchr(f->path, '/') + 1;
+	util_sha256_hex(f->data, f->len, sha);
+	if (strncmp(name, sha, 64) != 0)
+		return error_set(ERR_CONFLICT,
+				 _("commit %s: photo %s: its content has sha256 %s, not its name"),
+				 f->commit, f->path, sha);
+	return 0;
+}
+
+/* roster/<event-id>.json: signed roster changes (signatures issue). */
+static bool roster_id(const char *p, char id[96])
+{
+	int n = 0;
+	size_t len;
+	if (sscanf(p, "roster/%95[^/]%n", id, &n) != 1 || p[n] || (len = strlen(id)) < 6 ||
+	    strcmp(id + len - 5, ".json") != 0)
+		return false;
+	id[len - 5] = '\0';
+	return true;
+}
+
+static bool is_roster(const char *p)
+{
+	char id[96];
+	return roster_id(p, id);
+}
+
+static int check_roster(const added_file *f)
+{
+	char id[96];
+	json_t *ev;
+	roster_id(f->path, id);
+	if (event_parse(f->data, f->len, f->path, &ev) != 0)
+		return fail_in_commit(ERR_CONFLICT, f->commit);
+	bool ok = strcmp(event_str(ev, "id"), id) == 0 &&
+		  strncmp(event_str(ev, "type"), "roster.", 7) == 0;
+	json_decref(ev);
+	if (!ok)
+		return error_set(ERR_CONFLICT,
+				 _("commit %s: %s: not a roster change with the id of its file name"),
+				 f->commit, f->path);
+	return 0;
+}
+
+static bool is_roster_signature(const char *p)
+{
+	size_t n = strlen(p);
+	char base[512];
+	if (n < 5 || n >= sizeof base || strcmp(p + n - 4, ".sig") != 0)
+		return false;
+	snprintf(base, sizeof base, "%.*s", (int)(n - 4), p);
+	return is_roster(base);
+}
+
+static const struct {
+	path_match_fn match;
+	file_check_fn check;
+} layout[] = {
+	{is_marker, check_marker},
+	{is_form, check_form},
+	{is_event, check_event},
+	{is_signature, check_signature},
+	{is_photo, check_photo},
+	{is_roster, check_roster},
+	{is_roster_signature, check_signature},
+};
+
+static int check_added(const char *commit, time_t when, const char *path, const char *data,
+		       size_t len, void *payload)
+{
+	added_file f = {commit, path, data, len};
+	for (size_t i = 0; i < sizeof layout / sizeof *layout; i++)
+		if (layout[i].match(path))
+			return layout[i].check(&f);
+	return error_set(ERR_CONFLICT,
+			 _("commit %s adds %s, which is outside the ledger layout"), commit, path);
+}
+
+/* --- merge commits must be exact unions of their parents ---------------- */
+
+struct merge_check {
+	git_tree *parents[MAX_PARENTS];
+	unsigned n, self;
+	const char *hex;
+	int rc;
+};
+
+static bool parent_has(struct merge_check *m, const char *path, const git_oid *id)
+{
+	for (unsigned j = 0; j < m->n; j++) {
+		git_tree_entry *e = NULL;
+		if (j == m->self || git_tree_entry_bypath(&e, m->parents[j], path) != 0)
+			continue;
+		bool same = git_oid_equal(git_tree_entry_id(e), id);
+		git_tree_entry_free(e);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+static int merge_delta(const git_diff_delta *d, float progress, void *p)
+{
+	struct merge_check *m = p;
+	const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
+	if (d->status == GIT_DELTA_DELETED)
+		m->rc = error_set(ERR_CONFLICT, _("merge commit %s deletes %s: the ledger is append-only"),
+				  m->hex, path);
+	else if (d->status != GIT_DELTA_ADDED)
+		m->rc = error_set(ERR_CONFLICT, _("merge commit %s modifies %s: the ledger is append-only"),
+				  m->hex, path);
+	else if (!parent_has(m, path, &d->new_file.id))
+		m->rc = error_set(ERR_CONFLICT,
+				  _("merge commit %s adds %s, which none of its parents holds: "
+				    "a merge may only join its parents"), m->hex, path);
+	return m->rc ? -1 : 0;
+}
+
+static int check_merge_commit(git_repository *repo, git_commit *c)
+{
+	struct merge_check m = {.n = git_commit_parentcount(c)};
+	char hex[41];
+	git_tree *tree = NULL;
+	int rc = 0;
+	git_oid_tostr(hex, sizeof hex, git_commit_id(c));
+	m.hex = hex;
+	if (m.n > MAX_PARENTS)
+		return error_set(ERR_CONFLICT, _("merge commit %s has %u parents"), hex, m.n);
+	if (git_commit_tree(&tree, c) < 0)
+		return git_fail(hex);
+	for (unsigned i = 0; i < m.n && rc == 0; i++) {
+		git_commit *pc = NULL;
+		if (git_commit_parent(&pc, c, i) < 0 || git_commit_tree(&m.parents[i], pc) < 0)
+			rc = git_fail(hex);
+		git_commit_free(pc);
+	}
+	for (m.self = 0; m.self < m.n && rc == 0; m.self++) {
+		git_diff *diff = NULL;
+		if (git_diff_tree_to_tree(&diff, repo, m.parents[m.self], tree, NULL) < 0)
+			rc = git_fail(hex);
+		else if (git_diff_foreach(diff, merge_delta, NULL, NULL, NULL, &m) < 0)
+			rc = m.rc ? m.rc : git_fail(hex);
+		git_diff_free(diff);
+	}
+	for (unsigned i = 0; i < m.n; i++)
+		git_tree_free(m.parents[i]);
+	git_tree_free(tree);
+	return rc;
+}
+
+static int check_merges(git_repository *repo, const char *base, const char *tip)
+{
+	git_revwalk *w = NULL;
+	git_oid oid;
+	int rc = 0;
+	if (git_revwalk_new(&w, repo) < 0 || git_oid_fromstr(&oid, tip) < 0 ||
+	    git_revwalk_push(w, &oid) < 0 ||
+	    (base && *base && (git_oid_fromstr(&oid, base) < 0 || git_revwalk_hide(w, &oid) < 0))) {
+		rc = git_fail(tip);
+		goto done;
+	}
+	while (rc == 0 && git_revwalk_next(&oid, w) == 0) {
+		git_commit *c;
+		if (git_commit_lookup(&c, repo, &oid) < 0) {
+			rc = git_fail(_("reading a commit"));
+			break;
+		}
+		if (git_commit_parentcount(c) > 1)
+			rc = check_merge_commit(repo, c);
+		git_commit_free(c);
+	}
+done:
+	git_revwalk_free(w);
+	return rc;
+}
+
+int sync_validate(ledger *l, const char *base, const char *tip)
+{
+	int rc = ledger_walk_added(l, base, tip, check_added, NULL);
+	if (rc == 0)
+		rc = check_merges(ledger_repository(l), base, tip);
+	return rc;
+}
+
+/* --- counting what moved ------------------------------------------------- */
+
+struct counts {
+	int events;
+	json_t *cases; /* may be NULL */
+};
+
+static int count_delta(const git_diff_delta *d, float progress, void *p)
+{
+	struct counts *c = p;
+	char case_id[96], event_id[96];
+	if (d->status == GIT_DELTA_ADDED && event_path_parse(d->new_file.path, case_id, event_id)) {
+		c->events++;
+		if (c->cases)
+			json_object_set_new(c->cases, case_id, json_true());
+	}
+	return 0;
+}
+
+static int commit_tree(git_repository *repo, const git_oid *id, git_tree **out)
+{
+	git_commit *c = NULL;
+	*out = NULL;
+	if (!id)
+		return 0;
+	int rc = git_commit_lookup(&c, repo, id) < 0 || git_commit_tree(out, c) < 0 ? -1 : 0;
+	git_commit_free(c);
+	return rc;
+}
+
+/* Event files in `to` and not in `from` (NULL = empty). */
+static int count_events(git_repository *repo, const git_oid *from, const git_oid *to,
+			struct counts *c)
+{
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	int rc = 0;
+	if (commit_tree(repo, from, &a) < 0 || commit_tree(repo, to, &b) < 0 ||
+	    git_diff_tree_to_tree(&diff, repo, a, b, NULL) < 0 ||
+	    git_diff_foreach(diff, count_delta, NULL, NULL, NULL, c) < 0)
+		rc = git_fail(_("comparing ledger trees"));
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	return rc;
+}
+
+static int count_commits(git_repository *repo, const git_oid *from, const git_oid *to)
+{
+	git_revwalk *w = NULL;
+	git_oid oid;
+	int n = 0;
+	if (git_revwalk_new(&w, repo) == 0 && git_revwalk_push(w, to) == 0 &&
+	    (!from || git_revwalk_hide(w, from) == 0))
+		while (git_revwalk_next(&oid, w) == 0)
+			n++;
+	git_revwalk_free(w);
+	return n;
+}
+
+/* --- union merge --------------------------------------------------------- */
+
+struct union_ctx {
+	git_tree_update *ups;
+	size_t n, cap;
+	const char *label;
+	int rc;
+};
+
+static int union_delta(const git_diff_delta *d, float progress, void *p)
+{
+	struct union_ctx *u = p;
+	if (d->status == GIT_DELTA_DELETED)
+		return 0; /* only ours has it */
+	if (d->status != GIT_DELTA_ADDED) {
+		char a[13], b[13];
+		git_oid_tostr(a, sizeof a, &d->old_file.id);
+		git_oid_tostr(b, sizeof b, &d->new_file.id);
+		u->rc = error_set(ERR_CONFLICT,
+				  _("%s differs between this ledger (blob %s) and %s (blob %s): the same "
+				    "path with other content is tampering or a bug; nothing was changed"),
+				  d->old_file.path, a, u->label, b);
+		return -1;
+	}
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 64;
+		git_tree_update *ups = realloc(u->ups, cap * sizeof *ups);
+		if (!ups) {
+			u->rc = error_set(ERR_NOMEM, "out of memory");
+			return -1;
+		}
+		u->ups = ups;
+		u->cap = cap;
+	}
+	u->ups[u->n++] = (git_tree_update){.action = GIT_TREE_UPDATE_UPSERT,
+					   .id = d->new_file.id,
+					   .filemode = d->new_file.mode,
+					   .path = d->new_file.path};
+	return 0;
+}
+
+static int union_tree(git_repository *repo, git_tree *ours, git_tree *theirs, const char *label,
+		      git_oid *out)
+{
+	git_diff *diff = NULL;
+	struct union_ctx u = {.label = label};
+	int rc = 0;
+	if (git_diff_tree_to_tree(&diff, repo, ours, theirs, NULL) < 0)
+		rc = git_fail(_("comparing ledger trees"));
+	else if (git_diff_foreach(diff, union_delta, NULL, NULL, NULL, &u) < 0)
+		rc = u.rc ? u.rc : git_fail(_("comparing ledger trees"));
+	else if (git_tree_create_updated(out, repo, ours, u.n, u.ups) < 0)
+		rc = git_fail(_("writing the merged tree"));
+	free(u.ups);
+	git_diff_free(diff);
+	return rc;
+}
+
+static int merge_signature(workspace *ws, git_signature **sig)
+{
+	char email[256];
+	snprintf(email, sizeof email, "%s@%s.fieldbook", ws->officer ? ws->officer : "device",
+		 ws->unit ? ws->unit : "local");
+	if (git_signature_new(sig, ws->name && *ws->name ? ws->name : "fieldbook", email,
+			      (git_time_t)util_now(), 0) < 0 &&
+	    git_signature_new(sig, "fieldbook", "fieldbook@localhost", (git_time_t)util_now(), 0) < 0)
+		return git_fail(_("merge signature"));
+	return 0;
+}
+
+static int make_merge(workspace *ws, git_commit *ours, git_commit *theirs, const char *label,
+		      git_oid *out)
+{
+	git_repository *repo = ledger_repository(ws->ledger);
+	git_tree *a = NULL, *b = NULL, *merged = NULL;
+	git_signature *sig = NULL;
+	git_oid tree_id;
+	char msg[1200];
+	int rc;
+	if (git_commit_tree(&a, ours) < 0 || git_commit_tree(&b, theirs) < 0) {
+		rc = git_fail(_("reading the ledger trees"));
+		goto done;
+	}
+	if ((rc = union_tree(repo, a, b, label, &tree_id)) || (rc = merge_signature(ws, &sig)))
+		goto done;
+	if (git_tree_lookup(&merged, repo, &tree_id) < 0) {
+		rc = git_fail(_("writing the merged tree"));
+		goto done;
+	}
+	snprintf(msg, sizeof msg, "sync: union merge with %s\n", label);
+	const git_commit *parents[2] = {ours, theirs};
+	if (git_commit_create(out, repo, NULL, sig, sig, "UTF-8", msg, merged, 2, parents) < 0)
+		rc = git_fail(_("writing the merge commit"));
+done:
+	git_signature_free(sig);
+	git_tree_free(merged);
+	git_tree_free(a);
+	git_tree_free(b);
+	return rc;
+}
+
+/* One attempt to move our branch to include theirs.  1 = raced, retry. */
+static int integrate_once(workspace *ws, const git_oid *tip, const char *label, bool *validated,
+			  sync_summary *s, git_oid *moved_from, git_oid *moved_to)
+{
+	git_repository *repo = ledger_repository(ws->ledger);
+	git_commit *ours = NULL, *theirs = NULL;
+	git_reference *ref = NULL;
+	char head[41], tip_hex[41];
+	git_oid head_id, new_id;
+	int rc, r;
+	git_oid_tostr(tip_hex, sizeof tip_hex, tip);
+	if ((rc = ledger_head(ws->ledger, head)))
+		return rc;
+	if (git_commit_lookup(&theirs, repo, tip) < 0)
+		return error_set(ERR_CONFLICT, _("%s: its head %s is not a commit we can read"), label,
+				 tip_hex);
+	if (head[0] && (git_oid_fromstr(&head_id, head) < 0 || git_commit_lookup(&ours, repo, &head_id) < 0)) {
+		rc = git_fail(_("reading the ledger head"));
+		goto done;
+	}
+	if (ours && (git_oid_equal(&head_id, tip) || git_graph_descendant_of(repo, &head_id, tip) == 1))
+		goto done; /* nothing new */
+	if (!*validated) {
+		if ((rc = sync_validate(ws->ledger, head, tip_hex)))
+			goto done;
+		*validated = true;
+	}
+	if (!ours || git_graph_descendant_of(repo, tip, &head_id) == 1) {
+		new_id = *tip;
+		s->fast_forward = true;
+	} else if ((rc = make_merge(ws, ours, theirs, label, &new_id))) {
+		goto done;
+	} else {
+		s->merged = true;
+	}
+	r = ours ? git_reference_create_matching(&ref, repo, LEDGER_REF, &new_id, 1, &head_id,
+						 "fieldbook sync")
+		 : git_reference_create(&ref, repo, LEDGER_REF, &new_id, 0, "fieldbook sync");
+	if (r == GIT_EMODIFIED || r == GIT_ELOCKED || r == GIT_EEXISTS)
+		rc = 1;
+	else if (r < 0)
+		rc = git_fail(_("moving the ledger branch"));
+	else {
+		if (ours)
+			*moved_from = head_id;
+		*moved_to = new_id;
+	}
+done:
+	git_reference_free(ref);
+	git_commit_free(ours);
+	git_commit_free(theirs);
+	return rc;
+}
+
+static int integrate(workspace *ws, const char *tip, const char *label, sync_summary *s)
+{
+	git_repository *repo = ledger_repository(ws->ledger);
+	git_oid tip_id, from, to;
+	bool validated = false, has_from = false;
+	int rc = 1;
+	if (git_oid_fromstr(&tip_id, tip) < 0)
+		return error_set(ERR_INVALID, _("not a commit id: %s"), tip);
+	if (!s->old_head[0])
+		ledger_head(ws->ledger, s->old_head);
+	memset(&to, 0, sizeof to);
+	for (int i = 0; rc == 1 && i < CAS_TRIES; i++) {
+		memset(&from, 0, sizeof from);
+		rc = integrate_once(ws, &tip_id, label, &validated, s, &from, &to);
+		if (rc == 1)
+			sleep_ms(5 + i * 10);
+	}
+	if (rc == 1)
+		return error_set(ERR_CONFLICT, _("the ledger kept changing while merging %s; "
+						 "nothing was changed, try again"), label);
+	if (rc)
+		return rc;
+	if (!git_oid_is_zero(&to)) {
+		has_from = !git_oid_is_zero(&from);
+		struct counts c = {0, s->cases};
+		if ((rc = count_events(repo, has_from ? &from : NULL, &to, &c)))
+			return rc;
+		s->events_received += c.events;
+		s->commits_received += count_commits(repo, has_from ? &from : NULL, &to);
+	}
+	ledger_head(ws->ledger, s->new_head);
+	return 0;
+}
+
+int sync_integrate(workspace *ws, const char *tip, const char *label, sync_summary *s)
+{
+	int rc = integrate(ws, tip, label, s);
+	return rc ? rc : index_sync(ws->index, ws->ledger);
+}
+
+/* --- remotes -------------------------------------------------------------- */
+
+int sync_remote_add(ledger *l, const char *name, const char *url)
+{
+	git_remote *r = NULL;
+	if (!remote_name_ok(name))
+		return error_set(ERR_INVALID, _("not a usable remote name: %s"), name);
+	int rc = git_remote_create_with_fetchspec(&r, ledger_repository(l), name, url,
+						  "+refs/heads/main:refs/remotes/%s/main");
+	git_remote_free(r);
+	if (rc == GIT_EEXISTS)
+		return error_set(ERR_EXISTS, _("a remote named %s already exists"), name);
+	return rc < 0 ? git_fail(name) : 0;
+}
+
+int sync_remote_remove(ledger *l, const char *name)
+{
+	git_remote *r = NULL;
+	if (git_remote_lookup(&r, ledger_repository(l), name) < 0)
+		return error_set(ERR_NOTFOUND, _("no remote named %s"), name);
+	git_remote_free(r);
+	return git_remote_delete(ledger_repository(l), name) < 0 ? git_fail(name) : 0;
+}
+
+int sync_remote_list(ledger *l, json_t **out)
+{
+	git_strarray names = {0};
+	git_repository *repo = ledger_repository(l);
+	if (git_remote_list(&names, repo) < 0)
+		return git_fail(_("reading remotes"));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < names.count; i++) {
+		git_remote *r = NULL;
+		if (git_remote_lookup(&r, repo, names.strings[i]) < 0)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", names.strings[i], "url",
+						     git_remote_url(r) ? git_remote_url(r) : ""));
+		git_remote_free(r);
+	}
+	git_strarray_dispose(&names);
+	*out = arr;
+	return 0;
+}
+
+/* --- targets ---------------------------------------------------------------- */
+
+typedef struct {
+	char name[128];
+	char url[1024];
+	char path[PATH_MAX]; /* set when the hub is a local directory */
+	char track[256];     /* our record of the hub's head */
+} target;
+
+static bool looks_like_url(const char *s)
+{
+	return strstr(s, "://") || (s[0] != '/' && s[0] != '.' && strchr(s, ':'));
+}
+
+static void set_path(target *t)
+{
+	const char *u = t->url;
+	if (strncmp(u, "file://", 7) == 0)
+		u += 7;
+	else if (looks_like_url(u))
+		return;
+	if (!realpath(u, t->path))
+		snprintf(t->path, sizeof t->path, "%s", u);
+}
+
+static int default_remote(git_repository *repo, char *name, size_t size)
+{
+	git_strarray names = {0};
+	if (git_remote_list(&names, repo) < 0)
+		return git_fail(_("reading remotes"));
+	const char *pick = names.count == 1 ? names.strings[0] : NULL;
+	for (size_t i = 0; !pick && i < names.count; i++)
+		if (strcmp(names.strings[i], "origin") == 0 || strcmp(names.strings[i], "hub") == 0)
+			pick = names.strings[i];
+	if (pick)
+		snprintf(name, size, "%s", pick);
+	git_strarray_dispose(&names);
+	if (!pick)
+		return error_set(ERR_NOTFOUND,
+				 _("no hub given and no single remote (or \"origin\"/\"hub\"): use "
+				   "'fieldbook remote add NAME URL' or 'fieldbook sync PATH|URL'"));
+	return 0;
+}
+
+static int resolve_target(git_repository *repo, const char *arg, target *t)
+{
+	git_remote *r = NULL;
+	char picked[128];
+	int rc;
+	memset(t, 0, sizeof *t);
+	if (!arg) {
+		if ((rc = default_remote(repo, picked, sizeof picked)))
+			return rc;
+		arg = picked;
+	}
+	if (remote_name_ok(arg) && git_remote_lookup(&r, repo, arg) == 0) {
+		snprintf(t->name, sizeof t->name, "%s", arg);
+		snprintf(t->url, sizeof t->url, "%s", git_remote_url(r) ? git_remote_url(r) : "");
+		git_remote_free(r);
+	} else if (looks_like_url(arg) || util_is_dir(arg)) {
+		t->name[0] = '\0';
+		snprintf(t->url, sizeof t->url, "%s", arg);
+	} else {
+		return error_set(ERR_NOTFOUND,
+				 _("\"%s\" is neither a remote (see 'fieldbook remote list'), a hub "
+				   "directory nor a URL"), arg);
+	}
+	set_path(t);
+	if (t->path[0] && !util_is_dir(t->path))
+		return error_set(ERR_NOTFOUND, _("no hub at %s: create one with sync/hub-init %s"),
+				 t->path, t->path);
+	if (t->path[0])
+		copy_str(t->url, sizeof t->url, t->path);
+	if (t->name[0]) {
+		snprintf(t->track, sizeof t->track, "refs/remotes/%s/main", t->name);
+	} else {
+		git_oid h;
+		char hex[41];
+		git_odb_hash(&h, t->url, strlen(t->url), GIT_OBJECT_BLOB);
+		git_oid_tostr(hex, sizeof hex, &h);
+		snprintf(t->track, sizeof t->track, "refs/fieldbook/hubs/%s/main", hex);
+	}
+	return 0;
+}
+
+/* --- transport callbacks ------------------------------------------------------ */
+
+typedef struct {
+	const sync_options *o;
+	sync_progress p;
+	char remote_msg[1024];
+	size_t msg_len;
+	char ref_status[512];
+	bool refused, capture; /* capture: keep the hub's messages (push) */
+	char cert_msg[768];
+	int cred_tries;
+} xfer;
+
+static void report(xfer *x, const char *stage, size_t done, size_t total, size_t bytes)
+{
+	if (!x->o || !x->o->progress)
+		return;
+	x->p = (sync_progress){stage, done, total, bytes};
+	x->o->progress(&x->p, x->o->payload);
+}
+
+static int on_transfer(const git_indexer_progress *st, void *payload)
+{
+	report(payload, "fetch", st->received_objects, st->total_objects, st->received_bytes);
+	return 0;
+}
+
+static int on_push_transfer(unsigned current, unsigned total, size_t bytes, void *payload)
+{
+	report(payload, "push", current, total, bytes);
+	return 0;
+}
+
+static int on_pack(int stage, uint32_t current, uint32_t total, void *payload)
+{
+	report(payload, "pack", current, total, 0);
+	return 0;
+}
+
+static int on_sideband(const char *str, int len, void *payload)
+{
+	xfer *x = payload;
+	if (!x->capture)
+		return 0;
+	size_t room = sizeof x->remote_msg - 1 - x->msg_len;
+	size_t n = (size_t)len < room ? (size_t)len : room;
+	memcpy(x->remote_msg + x->msg_len, str, n);
+	x->msg_len += n;
+	x->remote_msg[x->msg_len] = '\0';
+	return 0;
+}
+
+static int on_ref_update(const char *refname, const char *status, void *payload)
+{
+	xfer *x = payload;
+	if (status) {
+		x->refused = true;
+		snprintf(x->ref_status, sizeof x->ref_status, "%s: %s", refname, status);
+	}
+	return 0;
+}
+
+static void ssh_fingerprint(git_cert *cert, char *out, size_t size)
+{
+	git_cert_hostkey *hk = (git_cert_hostkey *)cert;
+	snprintf(out, size, "?");
+	if (hk->type & GIT_CERT_SSH_SHA256) {
+		char b64[64];
+		sodium_bin2base64(b64, sizeof b64, hk->hash_sha256, 32,
+				  sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+		snprintf(out, size, "SHA256:%s", b64);
+	}
+}
+
+static int on_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	xfer *x = payload;
+	char fp[80];
+	if (valid)
+		return 0;
+	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+		ssh_fingerprint(cert, fp, sizeof fp);
+		snprintf(x->cert_msg, sizeof x->cert_msg,
+			 _("the ssh host key of %s (%s) is not in ~/.ssh/known_hosts or does not "
+			   "match the key recorded there: not connecting.  Check the fingerprint with "
+			   "the hub's administrator, then record it (ssh-keyscan HOST >> "
+			   "~/.ssh/known_hosts; for a changed key first ssh-keygen -R HOST)"),
+			 host, fp);
+	} else {
+		snprintf(x->cert_msg, sizeof x->cert_msg,
+			 _("the TLS certificate of %s is not trusted: not connecting"), host);
+	}
+	return GIT_ECERTIFICATE;
+}
+
+static int ssh_key_credential(git_credential **out, const char *user, int n)
+{
+	char pub[PATH_MAX + 8], key[PATH_MAX];
+	const char *home = getenv("HOME"), *given = getenv("FIELDBOOK_SSH_KEY");
+	static const char *names[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
+	int k = 0;
+	if (given && *given && k++ == n) {
+		snprintf(pub, sizeof pub, "%s.pub", given);
+		return git_credential_ssh_key_new(out, user, util_is_file(pub) ? pub : NULL, given, NULL);
+	}
+	for (size_t i = 0; home && i < sizeof names / sizeof *names; i++) {
+		snprintf(key, sizeof key, "%s/.ssh/%s", home, names[i]);
+		snprintf(pub, sizeof pub, "%s.pub", key);
+		if (util_is_file(key) && k++ == n)
+			return git_credential_ssh_key_new(out, user, util_is_file(pub) ? pub : NULL, key, NULL);
+	}
+	return 1; /* no more keys */
+}
+
+static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
+			  unsigned int allowed, void *payload)
+{
+	xfer *x = payload;
+	const char *user = user_from_url && *user_from_url ? user_from_url : getenv("USER");
+	int n = x->cred_tries++;
+	if (!user || !*user)
+		user = "git";
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
+	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		bool agent = getenv("SSH_AUTH_SOCK") != NULL;
+		if (agent && n == 0)
+			return git_credential_ssh_key_from_agent(out, user);
+		if (ssh_key_credential(out, user, n - agent) == 0)
+			return 0;
+	}
+	const char *hu = getenv("FIELDBOOK_HUB_USER"), *hp = getenv("FIELDBOOK_HUB_PASSWORD");
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && hu && hp && n == 0)
+		return git_credential_userpass_plaintext_new(out, hu, hp);
+	snprintf(x->cert_msg, sizeof x->cert_msg,
+		 _("could not authenticate to %s: tried the ssh agent and ~/.ssh/id_* "
+		   "(FIELDBOOK_SSH_KEY names another key; FIELDBOOK_HUB_USER and "
+		   "FIELDBOOK_HUB_PASSWORD for https)"), url);
+	return GIT_EUSER;
+}
+
+static git_remote_callbacks callbacks(xfer *x)
+{
+	git_remote_callbacks cb;
+	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+	cb.sideband_progress = on_sideband;
+	cb.credentials = on_credentials;
+	cb.certificate_check = on_certificate;
+	cb.transfer_progress = on_transfer;
+	cb.pack_progress = on_pack;
+	cb.push_transfer_progress = on_push_transfer;
+	cb.push_update_reference = on_ref_update;
+	cb.payload = x;
+	return cb;
+}
+
+static int net_fail(xfer *x, const char *what, const char *url)
+{
+	if (x->cert_msg[0])
+		return error_set(ERR_GIT, "%s", x->cert_msg);
+	const git_error *e = git_error_last();
+	return error_set(ERR_GIT, _("%s %s: %s"), what, url,
+			 e && e->message ? e->message : "libgit2 error");
+}
+
+/* --- fetch ---------------------------------------------------------------------- */
+
+static int find_main(git_remote *r, git_oid *out)
+{
+	const git_remote_head **heads;
+	size_t n;
+	if (git_remote_ls(&heads, &n, r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(heads[i]->name, LEDGER_REF) == 0) {
+			*out = heads[i]->oid;
+			return 1;
+		}
+	return 0;
+}
+
+/* Hub head into *hub (1) or 0 when the hub is empty. */
+static int fetch(git_repository *repo, const target *t, xfer *x, git_oid *hub)
+{
+	git_remote *r = NULL;
+	git_odb *odb = NULL;
+	git_remote_callbacks cb = callbacks(x);
+	char *spec = "refs/heads/main";
+	git_strarray specs = {&spec, 1};
+	int found, rc = 0;
+	if (git_remote_create_anonymous(&r, repo, t->url) < 0 ||
+	    git_remote_connect(r, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0 ||
+	    (found = find_main(r, hub)) < 0) {
+		rc = net_fail(x, _("connecting to"), t->url);
+		goto done;
+	}
+	if (found && git_repository_odb(&odb, repo) == 0 && !git_odb_exists(odb, hub)) {
+		git_fetch_options fo;
+		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		fo.callbacks = cb;
+		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+		if (git_remote_download(r, &specs, &fo) < 0)
+			rc = net_fail(x, _("fetching from"), t->url);
+	}
+	rc = rc ? rc : found;
+done:
+	if (r)
+		git_remote_disconnect(r);
+	git_odb_free(odb);
+	git_remote_free(r);
+	return rc;
+}
+
+/* --- push ------------------------------------------------------------------------ */
+
+/* PUSH_RACE: someone pushed first, fetch and retry.  A refusal for any
+ * other reason is final: negative, with x->refused set. */
+enum { PUSH_OK = 0, PUSH_RACE = 1 };
+
+static bool race_status(const char *status)
+{
+	static const char *race[] = {"non-fast-forward", "fetch first", "lock", "failed to update",
+				     "stale info"};
+	for (size_t i = 0; i < sizeof race / sizeof *race; i++)
+		if (strstr(status, race[i]))
+			return true;
+	return false;
+}
+
+static int push_net(git_repository *repo, const target *t, xfer *x)
+{
+	git_remote *r = NULL;
+	git_push_options po;
+	char *spec = "refs/heads/main:refs/heads/main";
+	git_strarray specs = {&spec, 1};
+	int rc = PUSH_OK;
+	x->refused = false;
+	x->msg_len = 0;
+	x->remote_msg[0] = x->ref_status[0] = '\0';
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	po.callbacks = callbacks(x);
+	if (git_remote_create_anonymous(&r, repo, t->url) < 0)
+		return net_fail(x, _("pushing to"), t->url);
+	x->capture = true;
+	int r2 = git_remote_push(r, &specs, &po);
+	x->capture = false;
+	if (r2 == GIT_ENONFASTFORWARD) {
+		snprintf(x->ref_status, sizeof x->ref_status, _("%s: the hub moved (non-fast-forward)"),
+			 LEDGER_REF);
+		rc = PUSH_RACE;
+	} else if (r2 < 0) {
+		rc = net_fail(x, _("pushing to"), t->url);
+	} else if (x->refused) { /* git_remote_push said 0, the ref status says no */
+		rc = race_status(x->ref_status)
+			     ? PUSH_RACE
+			     : error_set(ERR_CONFLICT, "%s%s%s", x->ref_status,
+					 x->remote_msg[0] ? "\n" : "", x->remote_msg);
+	}
+	git_remote_free(r);
+	return rc;
+}
+
+static int pack_append(void *buf, size_t size, void *payload)
+{
+	void **p = payload;
+	git_odb_writepack *wp = p[0];
+	return wp->append(wp, buf, size, p[1]);
+}
+
+static int on_index(const git_indexer_progress *st, void *payload)
+{
+	report(payload, "push", st->indexed_objects, st->total_objects, st->received_bytes);
+	return 0;
+}
+
+/* Copy the objects reachable from new and not from old into dst's odb. */
+static int copy_objects(git_repository *src, git_repository *dst, const git_oid *old,
+			const git_oid *new, xfer *x)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *w = NULL;
+	git_odb *odb = NULL;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress st = {0};
+	int rc = 0;
+	if (git_packbuilder_new(&pb, src) < 0 || git_revwalk_new(&w, src) < 0 ||
+	    git_revwalk_push(w, new) < 0 || (old && git_revwalk_hide(w, old) < 0) ||
+	    git_packbuilder_insert_walk(pb, w) < 0) {
+		rc = git_fail(_("packing the ledger"));
+		goto done;
+	}
+	if (git_packbuilder_object_count(pb) == 0)
+		goto done;
+	git_packbuilder_set_callbacks(pb, on_pack, x);
+	void *p[2];
+	if (git_repository_odb(&odb, dst) < 0 || git_odb_write_pack(&wp, odb, on_index, x) < 0) {
+		rc = git_fail(_("writing to the hub"));
+		goto done;
+	}
+	p[0] = wp;
+	p[1] = &st;
+	if (git_packbuilder_foreach(pb, pack_append, p) < 0 || wp->commit(wp, &st) < 0)
+		rc = git_fail(_("writing to the hub"));
+done:
+	if (wp)
+		wp->free(wp);
+	git_odb_free(odb);
+	git_revwalk_free(w);
+	git_packbuilder_free(pb);
+	return rc;
+}
+
+static int hub_moved(xfer *x)
+{
+	snprintf(x->ref_status, sizeof x->ref_status,
+		 _("%s: the hub moved while we pushed (someone pushed first)"), LEDGER_REF);
+	return PUSH_RACE;
+}
+
+/* A local hub gets the checks its hook would run, then a compare-and-swap. */
+static int push_path_checked(ledger *hub, git_repository *src, const git_oid *old,
+			     const git_oid *new, xfer *x)
+{
+	git_repository *dst = ledger_repository(hub);
+	git_reference *ref = NULL;
+	git_oid cur;
+	char old_hex[41] = "", new_hex[41];
+	int r = git_reference_name_to_id(&cur, dst, LEDGER_REF);
+	if (r < 0 && r != GIT_ENOTFOUND)
+		return git_fail(_("reading the hub's head"));
+	if ((r == GIT_ENOTFOUND) != (old == NULL) || (old && !git_oid_equal(&cur, old)))
+		return hub_moved(x);
+	int rc = copy_objects(src, dst, old, new, x);
+	if (rc)
+		return rc;
+	if (old)
+		git_oid_tostr(old_hex, sizeof old_hex, old);
+	git_oid_tostr(new_hex, sizeof new_hex, new);
+	if ((rc = sync_hook_check(hub, old ? old_hex : "0000000000000000000000000000000000000000",
+				  new_hex, LEDGER_REF))) {
+		snprintf(x->ref_status, sizeof x->ref_status, "%s", error_last());
+		x->refused = true;
+		return rc;
+	}
+	r = old ? git_reference_create_matching(&ref, dst, LEDGER_REF, new, 1, old, "fieldbook sync")
+		: git_reference_create(&ref, dst, LEDGER_REF, new, 0, "fieldbook sync");
+	git_reference_free(ref);
+	if (r == GIT_EMODIFIED || r == GIT_EEXISTS || r == GIT_ELOCKED)
+		return hub_moved(x);
+	return r < 0 ? git_fail(_("moving the hub's branch")) : PUSH_OK;
+}
+
+static int push_path(git_repository *src, const target *t, const git_oid *old, const git_oid *new,
+		     xfer *x)
+{
+	ledger *hub;
+	x->refused = false;
+	x->ref_status[0] = '\0';
+	if (ledger_open(&hub, t->path) != 0)
+		return error_prefix(ERR_GIT, _("opening the hub %s"), t->path);
+	int rc = push_path_checked(hub, src, old, new, x);
+	ledger_free(hub);
+	return rc;
+}
+
+/* --- the sync loop ------------------------------------------------------------------ */
+
+static int check_rewrite(git_repository *repo, const target *t, const git_oid *hub)
+{
+	git_oid seen;
+	char a[41], b[41];
+	if (git_reference_name_to_id(&seen, repo, t->track) < 0)
+		return 0;
+	if (hub && (git_oid_equal(hub, &seen) || git_graph_descendant_of(repo, hub, &seen) == 1))
+		return 0;
+	git_oid_tostr(a, sizeof a, &seen);
+	if (!hub)
+		return error_set(ERR_CONFLICT,
+				 _("the hub %s has lost its history (%s is gone; we last saw %s there): "
+				   "not syncing with it, nothing was changed"), t->url, LEDGER_REF, a);
+	git_oid_tostr(b, sizeof b, hub);
+	return error_set(ERR_CONFLICT,
+			 _("the hub %s rewrote its history: its head %s does not contain %s, which "
+			   "it held before; not syncing with it, nothing was changed"), t->url, b, a);
+}
+
+static void set_tracking(git_repository *repo, const target *t, const git_oid *id)
+{
+	git_reference *ref = NULL;
+	if (git_reference_create(&ref, repo, t->track, id, 1, "fieldbook sync") == 0)
+		git_reference_free(ref);
+}
+
+static int refuse(sync_summary *s, int code)
+{
+	s->refused = true;
+	snprintf(s->reason, sizeof s->reason, "%s", error_last());
+	return code;
+}
+
+static int push_once(workspace *ws, const target *t, const git_oid *hub, const git_oid *head,
+		     xfer *x)
+{
+	git_repository *repo = ledger_repository(ws->ledger);
+	return t->path[0] ? push_path(repo, t, hub, head, x) : push_net(repo, t, x);
+}
+
+static void count_sent(git_repository *repo, const git_oid *hub, const git_oid *head,
+		       sync_summary *s)
+{
+	struct counts c = {0, NULL};
+	if (count_events(repo, hub, head, &c) == 0)
+		s->events_sent += c.events;
+	s->commits_sent += count_commits(repo, hub, head);
+}
+
+/* Full jitter: a random wait up to a limit that doubles, capped at 1 s. */
+static long backoff_ms(int attempt)
+{
+	long limit = 30L << (attempt < 5 ? attempt : 5);
+	if (limit > 1000)
+		limit = 1000;
+	return 10 + rand() % limit;
+}
+
+/* One round: fetch, integrate, push.  Returns 0 done, 1 retry, <0 error. */
+static int round_once(workspace *ws, const target *t, const sync_options *o, xfer *x,
+		      sync_summary *s)
+{
+	git_repository *repo = ledger_repository(ws->ledger);
+	git_oid hub, head;
+	char hub_hex[41] = "", head_hex[41];
+	const char *label = t->name[0] ? t->name : t->url;
+	int found = fetch(repo, t, x, &hub), rc;
+	if (found < 0)
+		return found;
+	if (found)
+		git_oid_tostr(hub_hex, sizeof hub_hex, &hub);
+	snprintf(s->hub_head, sizeof s->hub_head, "%s", hub_hex);
+	if ((rc = check_rewrite(repo, t, found ? &hub : NULL)) ||
+	    (found && (rc = integrate(ws, hub_hex, label, s))))
+		return refuse(s, rc);
+	if (found)
+		set_tracking(repo, t, &hub);
+	if ((rc = ledger_head(ws->ledger, head_hex)) || git_oid_fromstr(&head, head_hex) < 0)
+		return rc ? rc : git_fail(_("reading the ledger head"));
+	if (o->no_push || (found && git_oid_equal(&hub, &head)))
+		return 0;
+	rc = push_once(ws, t, found ? &hub : NULL, &head, x);
+	if (rc == PUSH_OK) {
+		s->pushed = true;
+		count_sent(repo, found ? &hub : NULL, &head, s);
+		snprintf(s->hub_head, sizeof s->hub_head, "%s", head_hex);
+		set_tracking(repo, t, &head);
+	}
+	if (rc < 0 && x->refused) { /* the hub's checks said no: retrying cannot help */
+		char msg[1024];
+		copy_str(msg, sizeof msg, error_last());
+		return refuse(s, error_set(ERR_CONFLICT, _("the hub refused our push: %s"), msg));
+	}
+	return rc;
+}
+
+static int run_rounds(workspace *ws, const target *t, const sync_options *o, sync_summary *s)
+{
+	xfer x = {.o = o};
+	int max = o->max_attempts > 0 ? o->max_attempts : DEFAULT_ATTEMPTS;
+	int rc = 1;
+	for (int attempt = 1; rc == 1; attempt++) {
+		s->attempts = attempt;
+		rc = round_once(ws, t, o, &x, s);
+		if (rc == 1 && attempt == max)
+			return refuse(s, error_set(ERR_CONFLICT,
+						   _("the hub kept moving: gave up after %d attempts (%s); "
+						     "what was merged is kept, sync again later"),
+						   max, x.ref_status));
+		if (rc == 1)
+			sleep_ms(backoff_ms(attempt));
+	}
+	return rc;
+}
+
+int sync_run(workspace *ws, const char *arg, const sync_options *opts, sync_summary *s)
+{
+	git_repository *repo = ledger_repository(ws->ledger);
+	sync_options none = {0};
+	target t;
+	int rc;
+	static bool seeded;
+	if (!seeded) {
+		srand((unsigned)(time(NULL) ^ (getpid() << 8)));
+		seeded = true;
+	}
+	if (!s->cases)
+		s->cases = json_object();
+	if ((rc = resolve_target(repo, arg, &t)))
+		return rc;
+	snprintf(s->remote, sizeof s->remote, "%s", t.name);
+	copy_str(s->url, sizeof s->url, t.url);
+	ledger_head(ws->ledger, s->old_head);
+	rc = run_rounds(ws, &t, opts ? opts : &none, s);
+	ledger_head(ws->ledger, s->new_head);
+	int irc = index_sync(ws->index, ws->ledger);
+	return rc ? rc : irc;
+}
+
+/* --- summary ------------------------------------------------------------------------- */
+
+void sync_summary_clear(sync_summary *s)
+{
+	if (!s)
+		return;
+	json_decref(s->cases);
+	memset(s, 0, sizeof *s);
+}
+
+json_t *sync_summary_json(const sync_summary *s)
+{
+	json_t *cases = json_array();
+	const char *k;
+	json_t *v;
+	if (s->cases)
+		json_object_foreach(s->cases, k, v)
+			json_array_append_new(cases, json_string(k));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:b, s:b, "
+			 "s:b, s:b, s:s}",
+			 "remote", s->remote, "url", s->url, "old_head", s->old_head, "new_head",
+			 s->new_head, "hub_head", s->hub_head, "events_received", s->events_received,
+			 "events_sent", s->events_sent, "commits_received", s->commits_received,
+			 "commits_sent", s->commits_sent, "cases_changed", (int)json_array_size(cases),
+			 "cases", cases, "attempts", s->attempts, "merged", s->merged,
+			 "fast_forward", s->fast_forward, "pushed", s->pushed, "refused", s->refused,
+			 "reason", s->reason);
+}
+
+/* --- hub side -------------------------------------------------------------------------- */
+
+int sync_hook_open(ledger **out)
+{
+	const char *dir = getenv("GIT_DIR");
+	const char *q = getenv("GIT_QUARANTINE_PATH");
+	int rc = ledger_open(out, dir && *dir ? dir : ".");
+	if (rc)
+		return rc;
+	if (!q || !*q)
+		q = getenv("GIT_OBJECT_DIRECTORY");
+	if (q && *q) {
+		git_odb *odb = NULL;
+		if (git_repository_odb(&odb, ledger_repository(*out)) < 0 ||
+		    git_odb_add_disk_alternate(odb, q) < 0)
+			rc = git_fail(q);
+		git_odb_free(odb);
+	}
+	if (rc) {
+		ledger_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int sync_hook_check(ledger *hub, const char *old, const char *new, const char *ref)
+{
+	git_repository *repo = ledger_repository(hub);
+	git_oid o, n;
+	if (strcmp(ref, LEDGER_REF) != 0)
+		return error_set(ERR_CONFLICT, _("%s: only %s can be pushed to a fieldbook hub"), ref,
+				 LEDGER_REF);
+	if (git_oid_fromstr(&o, old) < 0 || git_oid_fromstr(&n, new) < 0)
+		return error_set(ERR_INVALID, _("%s: not a ref update: %s %s"), ref, old, new);
+	if (git_oid_is_zero(&n))
+		return error_set(ERR_CONFLICT, _("%s: deleting the ledger branch is not allowed"), ref);
+	if (!git_oid_is_zero(&o) && !git_oid_equal(&o, &n) &&
+	    git_graph_descendant_of(repo, &n, &o) != 1)
+		return error_set(ERR_CONFLICT,
+				 _("%s: %s does not contain the hub's head %s: rewriting the ledger's "
+				   "history is not allowed (force-push refused)"), ref, new, old);
+	return sync_validate(hub, git_oid_is_zero(&o) ? "" : old, new);
+}

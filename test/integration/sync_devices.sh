@@ -1,0 +1,119 @@
+#!/bin/bash
+# Two devices change the same case offline and sync through a hub, in either
+# order: through a path hub and through stock `git daemon` on 127.0.0.1 with
+# the fieldbook hook installed.  Both converge, every event once, fsck clean.
+. "$FIELDBOOK_TOP/test/lib.sh"
+export FIELDBOOK_PIN=123456
+DPID=
+trap '[ -n "$DPID" ] && kill "$DPID" 2>/dev/null; rm -rf "$TMP"' EXIT
+
+dev() { local h=$1; shift; "$FB" --home "$TMP/$h" "$@"; }
+events_in() { git -C "$1" ls-tree -r --name-only main | grep -c '/events/[^/]*\.json$'; }
+unique_events_in() { git -C "$1" ls-tree -r --name-only main | grep '/events/[^/]*\.json$' | xargs -n1 basename | sort -u | wc -l; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + RANDOM % 20000))
+}
+
+start_daemon() {
+	PORT=$(free_port)
+	git daemon --export-all --enable=receive-pack --base-path="$TMP/srv" --port="$PORT" \
+		--listen=127.0.0.1 --reuseaddr "$TMP/srv" >"$TMP/daemon.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 100); do
+		git ls-remote "git://127.0.0.1:$PORT/hub.git" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# scenario NAME URL HUBDIR: devices <NAME>a and <NAME>b
+scenario() {
+	local n=$1 url=$2 hub=$3 A=${1}a B=${1}b
+	check "$n: init device A" dev $A init --officer 3101-0001 --name 张伟 --unit HZ01
+	check "$n: init device B" dev $B init --officer 3101-0002 --name 李娜 --unit HZ01
+	C=$(dev $A case new --form signboard --address "解放路12号" --lat 24.41 --lon 111.56)
+	dev $A inspect "$C" --set SB04=fail --set SB09=2.1 --set SB11=2 >/dev/null
+	out=$(dev $A sync "$url" 2>&1); rc=$?
+	expect_eq "$n: A pushes to the empty hub" "$rc" 0
+	expect_match "$n: the summary counts what was sent" "$out" '2 events sent'
+	out=$(dev $B sync "$url" 2>&1)
+	expect_match "$n: B receives A's case" "$out" '2 events received \(1 cases changed\)'
+	expect_match "$n: list on B shows A's case (index updated)" "$(dev $B list)" "$C"
+
+	# offline, both change the same case; A first
+	dev $A order "$C" --days 3 >/dev/null
+	dev $B note "$C" "B: 当事人电话已核实" >/dev/null
+	C2=$(dev $B case new --form fencing --address "人民路88号工地" --grid G07)
+	check "$n: A syncs first" dev $A sync "$url"
+	check "$n: B syncs second (merge)" dev $B sync "$url"
+	check "$n: A syncs again" dev $A sync "$url"
+	expect_eq "$n: show --json equal on A and B" "$(dev $A show "$C" --json)" "$(dev $B show "$C" --json)"
+	expect_eq "$n: list --json equal on A and B" "$(dev $A list --json)" "$(dev $B list --json)"
+	expect_match "$n: list on A shows B's case" "$(dev $A list)" "$C2"
+
+	# B first this time
+	dev $A note "$C" "A: 已电话通知" >/dev/null
+	dev $B note "$C" "B: 复查预约" >/dev/null
+	dev $B note "$C2" "B: 围挡缺口" >/dev/null
+	check "$n: B syncs first" dev $B sync "$url"
+	check "$n: A syncs second (merge)" dev $A sync "$url"
+	check "$n: B syncs again" dev $B sync "$url"
+	expect_eq "$n: show --json equal after B-first" "$(dev $A show "$C" --json)" "$(dev $B show "$C" --json)"
+	expect_eq "$n: heads equal on A, B and the hub" \
+		"$(git -C "$TMP/$A/ledger.git" rev-parse main) $(git -C "$TMP/$B/ledger.git" rev-parse main)" \
+		"$(git -C "$hub" rev-parse main) $(git -C "$hub" rev-parse main)"
+	total=$(events_in "$hub")
+	expect_eq "$n: the hub holds all 8 events" "$total" 8
+	expect_eq "$n: every event present once" "$(unique_events_in "$hub")" "$total"
+	expect_eq "$n: the timeline has every event once" "$(dev $B show "$C" --json | jq '.timeline | length')" 6
+	check "$n: git fsck --strict on the hub" git -C "$hub" fsck --strict
+	check "$n: git fsck --strict on A" git -C "$TMP/$A/ledger.git" fsck --strict
+	check "$n: git fsck --strict on B" git -C "$TMP/$B/ledger.git" fsck --strict
+	expect_eq "$n: no commit on the hub modifies or deletes a path" \
+		"$(git -C "$hub" log --diff-filter=MDR --format=%H main | wc -l)" 0
+	expect_match "$n: merges are two-parent commits" \
+		"$(git -C "$hub" log --merges --format=%p -1 main)" '^[0-9a-f]+ [0-9a-f]+$'
+	before=$(dev $B show "$C" --json)
+	dev $B reindex >/dev/null 2>&1
+	expect_eq "$n: reindex after sync equals the incremental index" "$(dev $B show "$C" --json)" "$before"
+	expect_match "$n: a second sync is a no-op" "$(dev $A sync "$url")" 'up to date'
+}
+
+# --- a path hub --------------------------------------------------------------
+check "hub-init creates a bare hub" "$TOP/sync/hub-init" "$TMP/hub.git"
+expect_eq "hub: denyNonFastForwards" "$(git -C "$TMP/hub.git" config receive.denyNonFastForwards)" true
+expect_eq "hub: denyDeletes" "$(git -C "$TMP/hub.git" config receive.denyDeletes)" true
+expect_eq "hub: fsckObjects" "$(git -C "$TMP/hub.git" config receive.fsckObjects)" true
+check "hub: the pre-receive hook is executable" test -x "$TMP/hub.git/hooks/pre-receive"
+expect_match "hub: the hook runs fieldbook hook pre-receive" "$(cat "$TMP/hub.git/hooks/pre-receive")" 'hook pre-receive'
+check_fails "hub-init refuses a non-empty directory" "$TOP/sync/hub-init" "$TMP/hub.git"
+scenario path "$TMP/hub.git" "$TMP/hub.git"
+
+# remotes
+check "remote add" dev patha remote add station "$TMP/hub.git"
+expect_match "remote list" "$(dev patha remote list)" "^station +$TMP/hub.git"
+check_fails "remote add twice is refused" dev patha remote add station "$TMP/hub.git"
+expect_match "sync with no argument uses the only remote" "$(dev patha sync)" 'sync with station: up to date'
+check "remote remove" dev patha remote remove station
+check_fails "remote remove of an unknown remote fails" dev patha remote remove station
+out=$(dev patha sync 2>&1); rc=$?
+expect_eq "sync with no remote fails" "$rc" 1
+expect_match "and says what to do" "$out" 'remote add'
+out=$(dev patha sync "$TMP/nohub.git" 2>&1)
+expect_match "sync to a missing path names it" "$out" 'nohub.git'
+check "file:// URLs work" dev patha sync "file://$TMP/hub.git"
+
+# --- git daemon -------------------------------------------------------------------
+mkdir -p "$TMP/srv"
+"$TOP/sync/hub-init" "$TMP/srv/hub.git" >/dev/null
+if start_daemon; then
+	ok "git daemon serves the hub on 127.0.0.1:$PORT"
+	scenario daemon "git://127.0.0.1:$PORT/hub.git" "$TMP/srv/hub.git"
+	# a named remote over git://
+	dev daemona remote add hub "git://127.0.0.1:$PORT/hub.git"
+	out=$(dev daemona sync --json 2>&1); expect_match "git:// through a named remote" "$out" "\"remote\": \"hub\""
+else
+	fail "git daemon did not start"; cat "$TMP/daemon.log"
+fi

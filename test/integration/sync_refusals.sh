@@ -1,0 +1,139 @@
+#!/bin/bash
+# Tampering is refused, with a message that says what and where:
+#  - by the hub's pre-receive hook, when stock git pushes from a tampering clone;
+#  - by the client, when it syncs from a hub that was tampered with directly.
+. "$FIELDBOOK_TOP/test/lib.sh"
+export FIELDBOOK_PIN=123456
+
+dev() { local h=$1; shift; "$FB" --home "$TMP/$h" "$@"; }
+tgit() { git -C "$TMP/t" "$@"; }
+
+"$TOP/sync/hub-init" "$TMP/hub.git" >/dev/null
+dev A init --officer 3101-0001 --name 张伟 --unit HZ01 >/dev/null
+dev B init --officer 3101-0002 --name 李娜 --unit HZ01 >/dev/null
+C=$(dev A case new --form signboard --address "解放路12号")
+dev A inspect "$C" --set SB04=fail --set SB09=2.1 --set SB11=2 >/dev/null
+"$BUILDDIR/tools/mkjpeg" "$TMP/p.jpg" --lat 24.41 --lon 111.56
+check "attach a photo" dev A attach "$C" "$TMP/p.jpg"
+check "A pushes its case to the hub" dev A sync "$TMP/hub.git"
+good=$(git -C "$TMP/hub.git" rev-parse main)
+
+git clone -q "$TMP/hub.git" "$TMP/t"
+tgit config user.name Mallory; tgit config user.email m@example.org
+EV=$(tgit ls-files | grep '/events/.*\.json$' | head -1)
+PH=$(tgit ls-files | grep '/photos/.*\.jpg$' | head -1)
+DIR=$(dirname "$(dirname "$EV")")
+expect_match "the ledger holds an event and a photo" "$EV $PH" 'events/.*json .*photos/[0-9a-f]{64}\.jpg'
+
+reset_clone() { tgit fetch -q origin && tgit reset -q --hard "$1"; tgit clean -qfdx; }
+
+# Each tampering: a function that changes the clone and commits.
+t_modify() { jq '.site.address = "别处"' "$TMP/t/$EV" >"$TMP/x" && cp "$TMP/x" "$TMP/t/$EV" && tgit commit -qam "edit"; }
+t_delete_photo() { tgit rm -q "$PH" && tgit commit -qm "rm photo"; }
+t_delete_event() { tgit rm -q "$EV" && tgit commit -qm "rm event"; }
+t_forge_path() { echo hi >"$TMP/t/evil.txt" && tgit add evil.txt && tgit commit -qm "forged"; }
+t_forge_dir() { mkdir -p "$TMP/t/$DIR/notes" && echo x >"$TMP/t/$DIR/notes/a.txt" && tgit add -A && tgit commit -qm "forged"; }
+t_bad_json() { echo '{"id": ' >"$TMP/t/$DIR/events/20990101T000000Z-zzzzzz-000001.json" && tgit add -A && tgit commit -qm "bad"; }
+t_wrong_id() {
+	jq '.id = "20990101T000000Z-zzzzzz-000009"' "$TMP/t/$EV" >"$TMP/t/$DIR/events/20990101T000000Z-zzzzzz-000001.json" &&
+		tgit add -A && tgit commit -qm "wrong id"
+}
+t_bad_photo() { echo notajpeg >"$TMP/t/$DIR/photos/$(printf '%064d' 0).jpg" && tgit add -A && tgit commit -qm "bad photo"; }
+t_merge_delete() {
+	local tree
+	tgit rm -q --cached "$EV" && tree=$(tgit write-tree) &&
+		tgit reset -q --hard "$(tgit commit-tree "$tree" -p HEAD -p HEAD~1 -m 'merge that drops')"
+}
+
+# kind | tampering | what the message must say
+cases=(
+	"modified event|t_modify|modifies cases/.*/events/.*\\.json"
+	"deleted photo|t_delete_photo|deletes cases/.*/photos/[0-9a-f]{64}\\.jpg"
+	"deleted event|t_delete_event|deletes cases/.*/events/"
+	"forged path|t_forge_path|adds evil\\.txt, which is outside the ledger layout"
+	"forged directory|t_forge_dir|notes/a\\.txt, which is outside the ledger layout"
+	"malformed event|t_bad_json|20990101T000000Z-zzzzzz-000001\\.json.*not valid JSON"
+	"event id not its file name|t_wrong_id|\"id\" is not the file name"
+	"photo whose content is not its name|t_bad_photo|photo .* sha256"
+	"merge that drops a file|t_merge_delete|merge commit [0-9a-f]{40} deletes cases/"
+)
+
+# --- the hub hook, stock git pushing ------------------------------------------
+for c in "${cases[@]}"; do
+	IFS='|' read -r kind fn msg <<<"$c"
+	reset_clone "$good"
+	$fn
+	out=$(tgit push origin HEAD:main 2>&1); rc=$?
+	expect_eq "hook: $kind is refused (git push exits 1)" "$rc" 1
+	expect_match "hook: $kind: the message names commit and path" "$out" "remote: fieldbook: refused: .*$msg"
+	expect_eq "hook: $kind: the hub did not move" "$(git -C "$TMP/hub.git" rev-parse main)" "$good"
+done
+reset_clone "$good"
+tgit reset -q --hard HEAD~1
+tgit commit -q --allow-empty -m "rewritten"
+out=$(tgit push -f origin HEAD:main 2>&1); rc=$?
+check_fails "hook: a force-push (rewritten history) is refused" test "$rc" = 0
+expect_match "hook: the refusal says history may not be rewritten" "$out" "does not contain the hub's head $good: rewriting"
+out=$(tgit push origin :main 2>&1); rc=$?
+check_fails "hook: deleting the branch is refused" test "$rc" = 0
+expect_match "hook: ... with a reason" "$out" 'deleting the ledger branch is not allowed|deletion prohibited'
+reset_clone "$good"
+tgit branch -q side
+out=$(tgit push origin side 2>&1); rc=$?
+check_fails "hook: other branches are refused" test "$rc" = 0
+expect_match "hook: ... naming the ref" "$out" 'refs/heads/side: only refs/heads/main'
+expect_eq "the hub is still at the good head" "$(git -C "$TMP/hub.git" rev-parse main)" "$good"
+check "git fsck --strict on the hub after the refusals" git -C "$TMP/hub.git" fsck --strict
+# a good push from stock git still passes the hook (a valid new event)
+reset_clone "$good"
+dev A note "$C" "一条正常的记录" >/dev/null
+check "the hook accepts a good push (through fieldbook)" dev A sync "$TMP/hub.git"
+good=$(git -C "$TMP/hub.git" rev-parse main)
+
+# --- the client, syncing from a hub tampered with directly ----------------------
+git clone -q --bare "$TMP/hub.git" "$TMP/bad.git"  # no hooks: anything goes in
+check "B syncs from the (still good) hub copy" dev B sync "$TMP/bad.git"
+bgood=$(git -C "$TMP/B/ledger.git" rev-parse main)
+blist=$(dev B list --json)
+for c in "${cases[@]}"; do
+	IFS='|' read -r kind fn msg <<<"$c"
+	reset_clone "$good"
+	$fn
+	tgit push -q -f "$TMP/bad.git" HEAD:main 2>/dev/null
+	out=$(dev B sync "$TMP/bad.git" 2>&1); rc=$?
+	expect_eq "client: $kind is refused" "$rc" 1
+	expect_match "client: $kind: the message names commit and path" "$out" "refused: .*$msg"
+	expect_eq "client: $kind: the ledger did not move" "$(git -C "$TMP/B/ledger.git" rev-parse main)" "$bgood"
+	git -C "$TMP/bad.git" update-ref refs/heads/main "$good"
+done
+expect_eq "client: the case list is unchanged" "$(dev B list --json)" "$blist"
+
+# history rewritten on the hub: the client remembers what it saw
+reset_clone "$good"
+tgit reset -q --hard HEAD~1
+tgit commit -q --allow-empty -m "rewritten"
+tgit push -q -f "$TMP/bad.git" HEAD:main 2>/dev/null
+out=$(dev B sync "$TMP/bad.git" 2>&1); rc=$?
+expect_eq "client: a rewritten hub history is refused" "$rc" 1
+expect_match "client: the message names both heads" "$out" "rewrote its history: its head [0-9a-f]{40} does not contain $good"
+git -C "$TMP/bad.git" update-ref -d refs/heads/main
+out=$(dev B sync "$TMP/bad.git" 2>&1); rc=$?
+expect_eq "client: a hub that lost its branch is refused" "$rc" 1
+expect_match "client: ... with a message" "$out" 'lost its history'
+
+# same path, other content, in a history that does not contain ours: union merge refuses
+reset_clone "$good"
+tgit checkout -q --orphan forged
+jq '.site.address = "别处"' "$TMP/t/$EV" >"$TMP/x" && cp "$TMP/x" "$TMP/t/$EV"
+tgit add -A && tgit commit -qm "forged root"
+git init -q --bare "$TMP/bad2.git"
+tgit push -q "$TMP/bad2.git" forged:main 2>/dev/null
+out=$(dev B sync "$TMP/bad2.git" 2>&1); rc=$?
+expect_eq "client: the same path with other content is refused" "$rc" 1
+expect_match "client: the message names the path and both blobs" "$out" "$EV differs between this ledger \(blob [0-9a-f]+\) and .*bad2.git \(blob [0-9a-f]+\)"
+expect_eq "client: nothing changed" "$(git -C "$TMP/B/ledger.git" rev-parse main)" "$bgood"
+out=$(dev B sync "$TMP/bad2.git" --json 2>/dev/null)
+expect_eq "client: the JSON summary says refused" "$(printf '%s' "$out" | jq -r .refused)" true
+expect_match "client: ... and why" "$(printf '%s' "$out" | jq -r .reason)" 'differs between'
+check "git fsck --strict on B after the refusals" git -C "$TMP/B/ledger.git" fsck --strict
+check "B still syncs with the good hub" dev B sync "$TMP/hub.git"
