@@ -32,7 +32,7 @@ PO       := $(wildcard share/po/*.po)
 MO       := $(PO:share/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/fieldbook.mo)
 
 .PHONY: all run test check-asan install uninstall deps check-deps clean demo \
-	unit tools bench fuzz pot
+	unit tools bench fuzz pot po
 
 all: check-deps $(BUILD)/fieldbook $(MO)
 
@@ -67,6 +67,14 @@ tools: $(TOOL_BIN)
 pot:
 	xgettext --from-code=UTF-8 -k_ -kN_ -o share/po/fieldbook.pot \
 		--package-name=fieldbook $(CORE_SRC) $(CLI_SRC) $(TUI_SRC)
+
+# Merge new messages into the catalogues (zh_CN needs translating after;
+# en is generated: English msgids are the English text).
+po: pot
+	msgmerge -q --no-fuzzy-matching --backup=none -U share/po/zh_CN.po share/po/fieldbook.pot
+	msgattrib --no-obsolete share/po/zh_CN.po -o share/po/zh_CN.po
+	msginit --no-translator -l en -i share/po/fieldbook.pot -o share/po/en.po
+	@msgfmt --statistics -o /dev/null share/po/zh_CN.po
 
 # Install missing Debian packages (apt-get when root, else print the command).
 deps:

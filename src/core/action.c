@@ -16,7 +16,11 @@
 
 json_t *action_event(workspace *ws, const char *type, const char *case_id)
 {
+	char at[32];
+	util_time_rfc3339_ms(at);
 	json_t *ev = event_new(type, case_id, util_now(), ws->officer, ws->device, 0);
+	if (ev)
+		json_object_set_new(ev, "at", json_string(at));
 	if (ev && ws->where.has)
 		event_set_where(ev, ws->where.lat, ws->where.lon, ws->where.acc_m, ws->where.src);
 	/* set by gps_poll when the clock is more than 5 minutes off GPS time */
@@ -455,6 +459,22 @@ done:
 
 /* --- roster ---------------------------------------------------------------------------------- */
 
+/* Validity times in the roster compare as strings with events' "at":
+ * give them the same form (UTC, milliseconds). */
+static int roster_time(json_t *ev, const char *key, const char *text)
+{
+	time_t t;
+	char buf[32];
+	if (!text || !*text)
+		return 0;
+	if (util_time_parse(text, &t) != 0)
+		return error_set(ERR_INVALID, _("%s: not a time (use 2026-11-23T08:00:00+08:00)"), text);
+	util_time_rfc3339(t, buf);
+	snprintf(buf + 19, sizeof buf - 19, ".000Z");
+	json_object_set_new(ev, key, json_string(buf));
+	return 0;
+}
+
 /* Roster changes belong to no case: no state check; takes ownership of ev. */
 static int record_roster(workspace *ws, json_t *ev, char event_id[64])
 {
@@ -491,10 +511,10 @@ int action_roster_add(workspace *ws, const action_roster_params *p, char event_i
 	json_object_set_new(ev, "unit", json_string(p->unit && *p->unit ? p->unit : ws->unit));
 	json_object_set_new(ev, "role", json_string(p->role));
 	json_object_set_new(ev, "key", json_string(p->key));
-	if (p->valid_from && *p->valid_from)
-		json_object_set_new(ev, "valid_from", json_string(p->valid_from));
-	if (p->valid_until && *p->valid_until)
-		json_object_set_new(ev, "valid_until", json_string(p->valid_until));
+	if (roster_time(ev, "valid_from", p->valid_from) || roster_time(ev, "valid_until", p->valid_until)) {
+		json_decref(ev);
+		return ERR_INVALID;
+	}
 	return record_roster(ws, ev, event_id);
 }
 
@@ -506,7 +526,9 @@ int action_roster_retire(workspace *ws, const char *member, const char *key, con
 	json_t *ev = roster_event(ws, EV_ROSTER_RETIRED, member);
 	if (key && *key)
 		json_object_set_new(ev, "key", json_string(key));
-	if (until && *until)
-		json_object_set_new(ev, "valid_until", json_string(until));
+	if (roster_time(ev, "valid_until", until)) {
+		json_decref(ev);
+		return ERR_INVALID;
+	}
 	return record_roster(ws, ev, event_id);
 }

@@ -10,8 +10,11 @@
 #include "index.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <limits.h>
+#include <sys/file.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1225,6 +1228,38 @@ static int run_rounds(workspace *ws, const target *t, const sync_options *o, syn
 	return rc;
 }
 
+/* Devices sharing a path hub (USB stick, shared folder) take turns: an
+ * advisory lock in the hub directory avoids wasted fetch-merge-push rounds.
+ * Correctness never depends on it (the branch still moves by CAS); when it
+ * cannot be had within LOCK_WAIT_MS we go on without it.  -1 = no lock. */
+#define LOCK_WAIT_MS 60000
+
+static int hub_lock(const target *t)
+{
+	char path[PATH_MAX + 32];
+	if (!t->path[0])
+		return -1;
+	snprintf(path, sizeof path, "%s/fieldbook-sync.lock", t->path);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
+	if (fd < 0)
+		return -1;
+	for (long waited = 0; waited < LOCK_WAIT_MS; waited += 20) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		sleep_ms(20);
+	}
+	close(fd);
+	return -1;
+}
+
+static void hub_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
 int sync_run(workspace *ws, const char *arg, const sync_options *opts, sync_summary *s)
 {
 	git_repository *repo = ledger_repository(ws->ledger);
@@ -1243,7 +1278,9 @@ int sync_run(workspace *ws, const char *arg, const sync_options *opts, sync_summ
 	snprintf(s->remote, sizeof s->remote, "%s", t.name);
 	copy_str(s->url, sizeof s->url, t.url);
 	ledger_head(ws->ledger, s->old_head);
+	int lock = hub_lock(&t);
 	rc = run_rounds(ws, &t, opts ? opts : &none, s);
+	hub_unlock(lock);
 	ledger_head(ws->ledger, s->new_head);
 	int irc = index_sync(ws->index, ws->ledger);
 	return rc ? rc : irc;

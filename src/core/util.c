@@ -143,6 +143,22 @@ time_t util_now(void)
 	return time(NULL);
 }
 
+void util_time_rfc3339_ms(char out[32])
+{
+	struct timespec ts;
+	time_t t = util_now();
+	long ms = 0;
+	if (!getenv("FIELDBOOK_NOW") && clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+		t = ts.tv_sec;
+		ms = ts.tv_nsec / 1000000;
+	}
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char base[24];
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%.19s.%03dZ", base, (int)(ms % 1000));
+}
+
 void util_time_rfc3339(time_t t, char out[32])
 {
 	struct tm tm;

@@ -25,6 +25,9 @@ int util_write_file(const char *path, const void *data, size_t len, int mode);
 time_t util_now(void);
 /* "2026-11-23T04:47:29Z" */
 void util_time_rfc3339(time_t t, char out[32]);
+/* Now with milliseconds, "2026-11-23T04:47:29.123Z": the "at" of events,
+ * so that events of different devices in the same second keep their order. */
+void util_time_rfc3339_ms(char out[32]);
 /* "20261123T044729Z" */
 void util_time_compact(time_t t, char out[20]);
 /* Local UTC offset at t, "+08:00". */

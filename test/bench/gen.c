@@ -360,6 +360,7 @@ typedef struct {
 	int pw, ph;
 	git_odb *odb;            /* bulk: objects go to memory, then one pack per chunk */
 	git_odb_backend *mempack;
+	git_packbuilder *pb;     /* bulk: the objects each commit added */
 	long unflushed;
 } gen;
 
@@ -372,23 +373,60 @@ static void git_die(const char *what)
 	exit(1);
 }
 
-/* bulk: write what the memory backend holds as one pack, then empty it. */
+/* bulk: the objects a commit added (itself, the trees on its paths, the
+ * files) go into the pack being built.  (git_mempack_dump would walk every
+ * commit's whole tree: quadratic in the ledger size.) */
+static void bulk_track(gen *g, const char *commit_hex, const ledger_file *files, size_t n)
+{
+	git_repository *repo = ledger_repository(g->ws->ledger);
+	git_oid oid;
+	git_commit *c;
+	git_tree *root;
+	if (!g->pb && git_packbuilder_new(&g->pb, repo) < 0)
+		git_die("packbuilder");
+	if (git_oid_fromstr(&oid, commit_hex) < 0 || git_commit_lookup(&c, repo, &oid) < 0 ||
+	    git_commit_tree(&root, c) < 0 || git_packbuilder_insert(g->pb, &oid, NULL) < 0 ||
+	    git_packbuilder_insert(g->pb, git_tree_id(root), NULL) < 0)
+		git_die("tracking a commit");
+	for (size_t i = 0; i < n; i++) {
+		char prefix[512];
+		const char *p = files[i].path;
+		for (const char *slash = strchr(p, '/');; slash = strchr(slash + 1, '/')) {
+			size_t len = slash ? (size_t)(slash - p) : strlen(p);
+			snprintf(prefix, sizeof prefix, "%.*s", (int)len, p);
+			git_tree_entry *e;
+			if (git_tree_entry_bypath(&e, root, prefix) < 0)
+				git_die(prefix);
+			if (git_packbuilder_insert(g->pb, git_tree_entry_id(e), NULL) < 0)
+				git_die("tracking an object");
+			git_tree_entry_free(e);
+			if (!slash)
+				break;
+		}
+	}
+	git_tree_free(root);
+	git_commit_free(c);
+}
+
+/* bulk: write the objects tracked so far as one pack, then empty the memory backend. */
 static void bulk_flush(gen *g)
 {
 	if (!g->mempack || !g->unflushed)
 		return;
-	git_repository *repo = ledger_repository(g->ws->ledger);
 	git_buf pack = {0};
 	git_odb_writepack *wp = NULL;
 	git_indexer_progress stats = {0};
-	if (git_mempack_dump(&pack, repo, g->mempack) < 0 ||
+	git_packbuilder_set_threads(g->pb, 2);
+	if (git_packbuilder_write_buf(&pack, g->pb) < 0 ||
 	    git_odb_write_pack(&wp, g->odb, NULL, NULL) < 0 ||
 	    wp->append(wp, pack.ptr, pack.size, &stats) < 0 || wp->commit(wp, &stats) < 0)
 		git_die("writing a pack");
 	wp->free(wp);
 	git_buf_dispose(&pack);
-	git_mempack_reset(g->mempack);
+	git_packbuilder_free(g->pb);
+	g->pb = NULL;
 	git_odb_refresh(g->odb);
+	git_mempack_reset(g->mempack);
 	g->unflushed = 0;
 }
 
@@ -441,10 +479,12 @@ static void bulk_commit(gen *g, json_t *ev, const ledger_file *extra, size_t nex
 	int tzmin = ((tz[1] - '0') * 10 + (tz[2] - '0')) * 60 + (tz[4] - '0') * 10 + (tz[5] - '0');
 	snprintf(email, sizeof email, "%s@%s.fieldbook", ws->officer, ws->unit);
 	ledger_author author = {ws->name, email, at, tz[0] == '-' ? -tzmin : tzmin};
+	char commit[41];
 	ledger_set_signer(ws->ledger, sign_commit, ws->key);
-	if (ledger_append(ws->ledger, files, nextra + 2, &author, message, NULL))
+	if (ledger_append(ws->ledger, files, nextra + 2, &author, message, commit))
 		die("ledger_append");
 	ledger_set_signer(ws->ledger, NULL, NULL);
+	bulk_track(g, commit, files, nextra + 2);
 	if (++g->unflushed >= BULK_CHUNK)
 		bulk_flush(g);
 	free(sig);
