@@ -62,6 +62,8 @@ int cmd_reindex(cli_args *a);
 int cmd_drafts(cli_args *a);
 int cmd_help(cli_args *a);
 int cmd_key(cli_args *a);
+int cmd_unlock(cli_args *a);
+int cmd_lock(cli_args *a);
 int cmd_roster(cli_args *a);
 int cmd_verify(cli_args *a);
 int cmd_review(cli_args *a);
@@ -78,6 +80,12 @@ int cmd_bundle(cli_args *a);
 int cmd_hook(cli_args *a);
 int cmd_attach(cli_args *a);
 int cmd_photo(cli_args *a);
+int cmd_export(cli_args *a);
+int cmd_report(cli_args *a);
+int cmd_stats(cli_args *a);
+int cmd_export_all(cli_args *a);
+/* `verify PKG`: check an evidence package (cli_export.c). */
+int cli_verify_package(const char *path, bool json);
 
 const cli_command *cli_commands(size_t *n);
 

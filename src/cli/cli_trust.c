@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "core/action.h"
+#include "core/agent.h"
 #include "core/audit.h"
 #include "core/error.h"
 #include "core/event.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -351,3 +353,78 @@ static int decide(cli_args *a, bool approve)
 
 int cmd_approve(cli_args *a) { return decide(a, true); }
 int cmd_return(cli_args *a) { return decide(a, false); }
+
+/* --- session unlock (key agent) ------------------------------------------------------------ */
+
+static void agent_socket(workspace *ws, char *out, size_t size)
+{
+	workspace_path(ws, "agent.sock", out, size);
+}
+
+int cmd_unlock(cli_args *a)
+{
+	const char *minutes = NULL;
+	cli_opt opts[] = {{"for", 's', &minutes}, {0}};
+	char *pos[1], sock[4096];
+	int n, rc;
+	workspace *ws;
+	if ((rc = cli_parse(a, opts, pos, 1, &n)) || (rc = cli_open(a, &ws)))
+		return rc;
+	long idle = json_integer_value(json_object_get(ws->config, "unlock_timeout_min"));
+	if (minutes)
+		idle = strtol(minutes, NULL, 10);
+	if (idle <= 0 || idle > 24 * 60)
+		idle = 30;
+	agent_socket(ws, sock, sizeof sock);
+	if (workspace_unlock(ws) != 0) {
+		workspace_free(ws);
+		return cli_error();
+	}
+	if (ws->use_agent) {
+		printf(_("Already unlocked (a key agent is running).\n"));
+		workspace_free(ws);
+		return CLI_OK;
+	}
+	struct sign_key *key = ws->key;
+	ws->key = NULL; /* the agent process owns it now */
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		agent_serve(key, sock, (int)idle * 60);
+		_exit(0);
+	}
+	sign_key_free(key);
+	char pub[160];
+	for (int i = 0; pid > 0 && i < 100 && agent_public(sock, pub, sizeof pub) != 0; i++)
+		usleep(20000);
+	workspace_free(ws);
+	if (pid < 0 || agent_public(sock, pub, sizeof pub) != 0)
+		return cli_error();
+	printf(_("Unlocked: events are signed without asking for the PIN until %ld minutes pass "
+		 "without use, or 'fieldbook lock'.\n"), idle);
+	return CLI_OK;
+}
+
+int cmd_lock(cli_args *a)
+{
+	char *pos[1], sock[4096];
+	int n, rc;
+	workspace *ws;
+	if ((rc = cli_parse(a, NULL, pos, 1, &n)) || (rc = cli_open(a, &ws)))
+		return rc;
+	agent_socket(ws, sock, sizeof sock);
+	rc = agent_quit(sock);
+	workspace_free(ws);
+	if (rc == ERR_NOTFOUND)
+		printf(_("Not unlocked.\n"));
+	else if (rc)
+		return cli_error();
+	else
+		printf(_("Locked.\n"));
+	return CLI_OK;
+}

@@ -47,7 +47,7 @@ static int assign_id(workspace *ws, json_t *ev)
 
 static int sign_commit(const char *buf, size_t len, char **sig, void *payload)
 {
-	return sign_data(payload, SIGN_NS_GIT, buf, len, sig);
+	return workspace_sign(payload, SIGN_NS_GIT, buf, len, sig);
 }
 
 static int event_file_path(const json_t *ev, char *path, size_t size)
@@ -77,7 +77,7 @@ static int commit_event(workspace *ws, json_t *ev, const ledger_file *extra, siz
 		rc = error_set(ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = sign_data(ws->key, SIGN_NS_EVENT, text, strlen(text), &sig)))
+	if ((rc = workspace_sign(ws, SIGN_NS_EVENT, text, strlen(text), &sig)))
 		goto done;
 	snprintf(sigpath, sizeof sigpath, "%s.sig", path);
 	files[0] = (ledger_file){path, text, strlen(text)};
@@ -90,7 +90,7 @@ static int commit_event(workspace *ws, json_t *ev, const ledger_file *extra, siz
 	int tzmin = ((tz[1] - '0') * 10 + (tz[2] - '0')) * 60 + (tz[4] - '0') * 10 + (tz[5] - '0');
 	snprintf(email, sizeof email, "%s@%s.fieldbook", ws->officer, ws->unit);
 	ledger_author author = {ws->name, email, at, tz[0] == '-' ? -tzmin : tzmin};
-	ledger_set_signer(ws->ledger, sign_commit, ws->key);
+	ledger_set_signer(ws->ledger, sign_commit, ws);
 	rc = ledger_append(ws->ledger, files, nextra + 2, &author, message, NULL);
 	ledger_set_signer(ws->ledger, NULL, NULL);
 	if (rc == 0)

@@ -4,6 +4,7 @@
 #include "workspace.h"
 #include "error.h"
 #include "i18n.h"
+#include "agent.h"
 #include "sign.h"
 #include "util.h"
 #include "verify.h"
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int workspace_home(const char *opt, char **out)
 {
@@ -327,10 +329,36 @@ int workspace_public_key(const workspace *ws, char *pubkey, size_t size)
 	return sign_key_public_of(path, pubkey, size);
 }
 
+/* A key agent started by `fieldbook unlock` for this workspace's key. */
+static bool agent_available(workspace *ws)
+{
+	char sock[4096], theirs[160], ours[160];
+	workspace_path(ws, "agent.sock", sock, sizeof sock);
+	if (!util_is_file(sock) && access(sock, F_OK) != 0)
+		return false;
+	if (agent_public(sock, theirs, sizeof theirs) != 0 || workspace_public_key(ws, ours, sizeof ours) != 0) {
+		error_clear();
+		return false;
+	}
+	return strcmp(theirs, ours) == 0;
+}
+
+int workspace_sign(workspace *ws, const char *ns, const void *data, size_t len, char **sig)
+{
+	int rc = workspace_unlock(ws);
+	if (rc)
+		return rc;
+	if (ws->key)
+		return sign_data(ws->key, ns, data, len, sig);
+	char sock[4096];
+	workspace_path(ws, "agent.sock", sock, sizeof sock);
+	return agent_sign(sock, ns, data, len, sig);
+}
+
 int workspace_unlock(workspace *ws)
 {
 	char key[4096], state[4096], pin[256];
-	if (ws->key)
+	if (ws->key || (ws->use_agent = agent_available(ws)))
 		return 0;
 	workspace_path(ws, "key", key, sizeof key);
 	workspace_path(ws, "pin-state", state, sizeof state);

@@ -41,6 +41,7 @@ typedef struct workspace {
 	struct sign_key *key;  /* unlocked officer key, NULL while locked */
 	workspace_pin_cb pin_cb;
 	void *pin_payload;
+	bool use_agent;        /* a key agent of this workspace signs for us */
 } workspace;
 
 /* Resolve the home directory (caller frees). */
@@ -58,6 +59,8 @@ int workspace_key_create(const char *home, const char *pin, char *pubkey, size_t
 /* Make sure the key is unlocked, asking for the PIN through pin_cb. */
 int workspace_unlock(workspace *ws);
 void workspace_lock(workspace *ws);
+/* Sign with the unlocked key or the workspace's key agent (unlocking first). */
+int workspace_sign(workspace *ws, const char *ns, const void *data, size_t len, char **sig);
 /* The public key of this workspace's officer. */
 int workspace_public_key(const workspace *ws, char *pubkey, size_t size);
 /* Save ws->config (atomic, 0600). */

@@ -129,3 +129,14 @@ expect_match "a missing key says how to make one" "$out" "no officer key in .*fi
 cp "$TMP/key.bak" "$W/off/key"
 out=$(env -u FIELDBOOK_PIN "$FB" --home "$W/off" note "$C" x 2>&1 </dev/null)
 expect_match "no terminal and no FIELDBOOK_PIN: a clear message" "$out" "run in a terminal to enter the PIN, or set FIELDBOOK_PIN"
+
+# --- unlock once per session: a key agent holds the key in memory
+check "unlock starts a key agent (PIN asked once)" "$FB" --home "$W/off" unlock --for 5
+expect_eq "the agent socket is private (0600)" "$(stat -c %a "$W/off/agent.sock")" 600
+check "recording needs no PIN while unlocked" env -u FIELDBOOK_PIN "$FB" --home "$W/off" note "$C" "signed by the agent" </dev/null
+expect_match "the agent's signature verifies (only the roster rule flags it: this officer was retired above)" \
+	"$("$FB" --home "$W/off" show "$C" --json | jq -r '.timeline[] | select(.event.text == "signed by the agent") | .verdict')" "^signed after the key was retired"
+check "lock stops the agent" "$FB" --home "$W/off" lock
+check_fails "after lock the PIN is needed again" env -u FIELDBOOK_PIN "$FB" --home "$W/off" note "$C" x </dev/null
+check_fails "no agent socket is left" test -e "$W/off/agent.sock"
+check_fails "no plaintext key in the workspace after all this" grep -rqa "BEGIN OPENSSH PRIVATE KEY" "$W"
