@@ -106,20 +106,17 @@ int cmd_list(cli_args *a)
 	cli_opt opts[] = {{"status", 's', &status}, {"search", 's', &search}, {"json", 'b', &json}, {0}};
 	int n, rc;
 	workspace *ws;
-	json_t *cases;
+	json_t *out;
 	char today[11];
 	if ((rc = cli_parse(a, opts, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
 		return rc;
 	cli_today(today);
-	if (index_case_list(ws->index, status, search, today, &cases) != 0) {
+	if (index_case_summaries(ws->index, status, search, today, 0, 0, &out) != 0) {
 		workspace_free(ws);
 		return cli_error();
 	}
-	json_t *out = json_array();
 	size_t i;
 	json_t *c;
-	json_array_foreach(cases, i, c)
-		json_array_append_new(out, case_summary(c, today));
 	if (json)
 		cli_print_json(out);
 	else {
@@ -129,7 +126,6 @@ int cmd_list(cli_args *a)
 			fprintf(stderr, _("no cases\n"));
 	}
 	json_decref(out);
-	json_decref(cases);
 	workspace_free(ws);
 	return CLI_OK;
 }

@@ -241,6 +241,34 @@ static int check_reinspection_items(const json_t *st, const json_t *answers)
 	return 0;
 }
 
+/* A re-inspection answers only the ordered items: they are judged over
+ * the case's last answers, so items shown under a condition still apply. */
+static json_t *judged_answers(const json_t *st, const json_t *all, bool reinspection)
+{
+	if (!reinspection)
+		return json_incref((json_t *)all);
+	json_t *over = json_deep_copy(json_object_get(st, "answers"));
+	if (!json_is_object(over)) {
+		json_decref(over);
+		over = json_object();
+	}
+	json_object_update(over, (json_t *)all);
+	return over;
+}
+
+/* Failures among the items answered now. */
+static json_t *failures_of(const form *f, const json_t *judged, const json_t *answered)
+{
+	json_t *all = form_failures(f, judged), *out = json_array();
+	size_t i;
+	json_t *id;
+	json_array_foreach(all, i, id)
+		if (json_object_get(answered, json_string_value(id)))
+			json_array_append(out, id);
+	json_decref(all);
+	return out;
+}
+
 static json_t *merged(const json_t *draft, const char *key, const json_t *add)
 {
 	json_t *m = json_deep_copy(json_object_get(draft, key));
@@ -264,7 +292,7 @@ int action_inspect(workspace *ws, const char *case_id, const json_t *answers,
 		   const json_t *notes, bool reinspection, bool draft_only, char event_id[64])
 {
 	const char *kind = reinspection ? "reinspection" : "inspection";
-	json_t *st = NULL, *draft = NULL, *all = NULL, *all_notes = NULL, *ev = NULL;
+	json_t *st = NULL, *draft = NULL, *all = NULL, *all_notes = NULL, *ev = NULL, *judged = NULL;
 	form *f = NULL;
 	int rc;
 	if ((rc = load_state(ws, case_id, &st)) || (rc = workspace_form_of_case(ws, st, &f)))
@@ -279,7 +307,8 @@ int action_inspect(workspace *ws, const char *case_id, const json_t *answers,
 		goto done;
 	if (reinspection && (rc = check_reinspection_items(st, all)))
 		goto done;
-	if ((rc = form_answers_validate(f, all, !draft_only && !reinspection)))
+	judged = judged_answers(st, all, reinspection);
+	if ((rc = form_answers_validate(f, judged, !draft_only && !reinspection)))
 		goto done;
 	json_object_set(draft, "answers", all);
 	json_object_set(draft, "notes", all_notes);
@@ -291,7 +320,7 @@ int action_inspect(workspace *ws, const char *case_id, const json_t *answers,
 	json_object_set(ev, "answers", all);
 	if (json_object_size(all_notes))
 		json_object_set(ev, "notes", all_notes);
-	json_object_set_new(ev, "failures", form_failures(f, all));
+	json_object_set_new(ev, "failures", failures_of(f, judged, all));
 	if ((rc = assign_id(ws, ev)))
 		goto done;
 	/* The draft names its event: indexing that event deletes the draft, so
@@ -304,6 +333,7 @@ int action_inspect(workspace *ws, const char *case_id, const json_t *answers,
 		snprintf(event_id, 64, "%s", event_str(ev, "id"));
 done:
 	json_decref(ev);
+	json_decref(judged);
 	json_decref(all);
 	json_decref(all_notes);
 	json_decref(draft);

@@ -54,6 +54,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_path ON events(path);"
 	"CREATE TABLE roster(id TEXT PRIMARY KEY, at TEXT NOT NULL, path TEXT NOT NULL,"
 	" json TEXT NOT NULL, sig TEXT);",
+	/* 3: search rows share their case's rowid; rebuild what was derived */
+	"DELETE FROM events; DELETE FROM cases; DELETE FROM cases_fts; DELETE FROM photos;"
+	"DELETE FROM problems; DELETE FROM roster; DELETE FROM meta WHERE key = 'ledger_head';",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -129,7 +132,10 @@ int index_open(fbindex **out, const char *path)
 		return rc;
 	}
 	sqlite3_busy_timeout(ix->db, 10000);
-	if ((rc = exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	/* Derived tables and counters can be rebuilt from the ledger, so commits
+	 * need not reach the disk at once (WAL keeps them consistent); drafts
+	 * are written with synchronous=FULL (index_draft_put). */
+	if ((rc = exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			   "PRAGMA foreign_keys=ON;")) ||
 	    (rc = migrate(ix))) {
 		index_free(ix);
@@ -353,9 +359,14 @@ static int store_case(fbindex *ix, const json_t *st, const json_t *events)
 		rc = error_set(ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = prepare(ix, &ins, "INSERT OR REPLACE INTO cases(id, status, deadline, opened_at,"
+	/* An upsert keeps the row's rowid, which is also the search row's. */
+	if ((rc = prepare(ix, &ins, "INSERT INTO cases(id, status, deadline, opened_at,"
 			  " updated_at, form, category, grid, address, party, officer, device, day, n,"
-			  " state) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")))
+			  " state) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+			  " status = excluded.status, deadline = excluded.deadline, opened_at ="
+			  " excluded.opened_at, updated_at = excluded.updated_at, form = excluded.form,"
+			  " category = excluded.category, grid = excluded.grid, address = excluded.address,"
+			  " party = excluded.party, officer = excluded.officer, state = excluded.state")))
 		goto done;
 	const json_t *site = json_object_get(st, "site");
 	sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
@@ -377,15 +388,24 @@ static int store_case(fbindex *ix, const json_t *st, const json_t *events)
 		rc = db_fail(ix, "cases");
 		goto done;
 	}
-	if ((rc = prepare(ix, &fts, "DELETE FROM cases_fts WHERE id = ?1;")))
+	/* The search row shares the case row's rowid: replaced by rowid, no scan. */
+	sqlite3_int64 rowid = 0;
+	if ((rc = prepare(ix, &fts, "SELECT rowid FROM cases WHERE id = ?")))
 		goto done;
 	sqlite3_bind_text(fts, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(fts) == SQLITE_ROW)
+		rowid = sqlite3_column_int64(fts, 0);
+	sqlite3_finalize(fts);
+	if ((rc = prepare(ix, &fts, "DELETE FROM cases_fts WHERE rowid = ?")))
+		goto done;
+	sqlite3_bind_int64(fts, 1, rowid);
 	sqlite3_step(fts);
 	sqlite3_finalize(fts);
-	if ((rc = prepare(ix, &fts, "INSERT INTO cases_fts(id, text) VALUES(?, ?)")))
+	if ((rc = prepare(ix, &fts, "INSERT INTO cases_fts(rowid, id, text) VALUES(?, ?, ?)")))
 		goto done;
-	sqlite3_bind_text(fts, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(fts, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(fts, 1, rowid);
+	sqlite3_bind_text(fts, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(fts, 3, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(fts) != SQLITE_DONE)
 		rc = db_fail(ix, "search index");
 done:
@@ -647,8 +667,10 @@ static char *like_pattern(const char *s)
 	return p;
 }
 
-int index_case_list(fbindex *ix, const char *status, const char *search,
-		    const char *today, json_t **out)
+/* Prepare "SELECT <cols> FROM cases WHERE <status filter> AND <search>
+ * ORDER BY newest first [LIMIT]" with the search pattern and today bound. */
+static int prepare_list(fbindex *ix, sqlite3_stmt **st, const char *cols, const char *status,
+			const char *search, const char *today, long limit, long offset, char **pat)
 {
 	const char *where = NULL;
 	for (size_t i = 0; i < sizeof status_filters / sizeof *status_filters; i++)
@@ -657,17 +679,28 @@ int index_case_list(fbindex *ix, const char *status, const char *search,
 	if (!where)
 		return error_set(ERR_INVALID, _("unknown status \"%s\": use open, ordered, overdue, "
 						"closed or all"), status);
-	char sql[512];
+	char sql[768];
 	snprintf(sql, sizeof sql,
-		 "SELECT state FROM cases WHERE (%s) AND (?1 IS NULL OR id IN "
-		 "(SELECT id FROM cases_fts WHERE text LIKE ?1 ESCAPE '\\')) "
-		 "ORDER BY opened_at DESC, id DESC", where);
-	sqlite3_stmt *st;
-	if (prepare(ix, &st, sql))
+		 "SELECT %s FROM cases WHERE (%s) AND (?1 IS NULL OR rowid IN "
+		 "(SELECT rowid FROM cases_fts WHERE text LIKE ?1 ESCAPE '\\')) "
+		 "ORDER BY opened_at DESC, id DESC LIMIT %ld OFFSET %ld", cols, where,
+		 limit > 0 ? limit : -1L, offset > 0 ? offset : 0L);
+	if (prepare(ix, st, sql))
 		return ERR_DB;
-	char *pat = search && *search ? like_pattern(search) : NULL;
-	bind_opt(st, 1, pat);
-	bind_opt(st, 2, today);
+	*pat = search && *search ? like_pattern(search) : NULL;
+	bind_opt(*st, 1, *pat);
+	bind_opt(*st, 2, today);
+	return 0;
+}
+
+int index_case_list(fbindex *ix, const char *status, const char *search,
+		    const char *today, json_t **out)
+{
+	sqlite3_stmt *st;
+	char *pat = NULL;
+	int rc = prepare_list(ix, &st, "state", status, search, today, 0, 0, &pat);
+	if (rc)
+		return rc;
 	json_t *arr = json_array();
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -675,7 +708,56 @@ int index_case_list(fbindex *ix, const char *status, const char *search,
 		if (c)
 			json_array_append_new(arr, c);
 	}
-	int rc = r == SQLITE_DONE ? 0 : db_fail(ix, "list");
+	rc = r == SQLITE_DONE ? 0 : db_fail(ix, "list");
+	sqlite3_finalize(st);
+	free(pat);
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return 0;
+}
+
+/* The few fields of a state that a summary needs, from the list columns. */
+static json_t *row_state(sqlite3_stmt *st)
+{
+#define COL(i) ((const char *)sqlite3_column_text(st, i))
+	json_t *s = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "id", COL(0), "status", COL(1),
+			      "opened_at", COL(3), "updated_at", COL(4), "opened_by", COL(10));
+	static const struct { int col; const char *obj, *field; } nested[] = {
+		{2, "order", "deadline"}, {5, "form", "id"}, {6, "category", "code"},
+		{7, "site", "grid"},      {8, "site", "address"}, {9, "party", "name"},
+	};
+	for (size_t i = 0; i < sizeof nested / sizeof *nested; i++) {
+		if (!COL(nested[i].col))
+			continue;
+		json_t *o = json_object_get(s, nested[i].obj);
+		if (!o)
+			json_object_set_new(s, nested[i].obj, o = json_object());
+		json_object_set_new(o, nested[i].field, json_string(COL(nested[i].col)));
+	}
+	return s;
+#undef COL
+}
+
+int index_case_summaries(fbindex *ix, const char *status, const char *search,
+			 const char *today, long limit, long offset, json_t **out)
+{
+	sqlite3_stmt *st;
+	char *pat = NULL;
+	int rc = prepare_list(ix, &st, "id, status, deadline, opened_at, updated_at, form, category,"
+			      " grid, address, party, officer", status, search, today, limit, offset, &pat);
+	if (rc)
+		return rc;
+	json_t *arr = json_array();
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *state = row_state(st);
+		json_array_append_new(arr, case_summary(state, today));
+		json_decref(state);
+	}
+	rc = r == SQLITE_DONE ? 0 : db_fail(ix, "list");
 	sqlite3_finalize(st);
 	free(pat);
 	if (rc) {
@@ -789,6 +871,8 @@ int index_draft_put(fbindex *ix, const char *case_id, const char *kind, const js
 	char *text = json_dumps(draft, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10));
 	sqlite3_stmt *st;
 	int rc = text ? 0 : error_set(ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		rc = exec(ix, "PRAGMA synchronous=FULL");
 	if (rc == 0 && (rc = prepare(ix, &st, "INSERT OR REPLACE INTO drafts(case_id, kind, draft,"
 				     " updated_at) VALUES(?,?,?,?)")) == 0) {
 		sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
@@ -798,6 +882,7 @@ int index_draft_put(fbindex *ix, const char *case_id, const char *kind, const js
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(ix, _("saving the draft"));
 		sqlite3_finalize(st);
 	}
+	exec(ix, "PRAGMA synchronous=NORMAL");
 	free(text);
 	return rc;
 }

@@ -37,6 +37,11 @@ int index_case_events(fbindex *ix, const char *case_id, json_t **out);
  * none); today: YYYY-MM-DD for overdue. */
 int index_case_list(fbindex *ix, const char *status, const char *search,
 		    const char *today, json_t **out);
+/* The same cases as list summaries (case_summary) built from the index's
+ * columns without loading each state: what lists and first screens use.
+ * limit <= 0: all; offset: rows to skip. */
+int index_case_summaries(fbindex *ix, const char *status, const char *search,
+			 const char *today, long limit, long offset, json_t **out);
 /* Cases holding a photo with this sha256 (array of case ids). */
 int index_photo_cases(fbindex *ix, const char *sha256, json_t **out);
 /* Ledger files the index could not read, [{path, problem}]. */

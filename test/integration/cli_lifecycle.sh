@@ -127,3 +127,12 @@ C3=$(fb case new --form lane --address "中山路1号")
 expect_match "case numbers continue after the index was lost" "$C3" '-3$'
 check "sqlite integrity" sh -c "sqlite3 '$FIELDBOOK_HOME/index.sqlite' 'PRAGMA integrity_check' | grep -qx ok"
 expect_eq "index uses WAL" "$(sqlite3 "$FIELDBOOK_HOME/index.sqlite" 'PRAGMA journal_mode')" wal
+
+# re-inspecting an item shown only under a condition (CF12 needs CF11)
+C4=$(fb case new --form fencing --address "工地北门")
+fb inspect "$C4" --set CF01=main --set CF02=2.6 --set CF03=pass --set CF11=compliant --set CF12=fail >/dev/null
+fb order "$C4" >/dev/null
+check "reinspect a conditional item that still fails" fb reinspect "$C4" --set CF12=fail
+expect_eq "it keeps the order open" "$(fb show "$C4" --json | jq -r .state.status)" ordered
+check "reinspect it passing" fb reinspect "$C4" --set CF12=pass
+expect_eq "then the case is reinspected" "$(fb show "$C4" --json | jq -r .state.status)" reinspected
