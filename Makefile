@@ -4,11 +4,12 @@ DESTDIR ?=
 BUILD   ?= build
 CC      ?= cc
 
-PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw chafa libjpeg libutf8proc libgps
+PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw chafa libjpeg libutf8proc libgps libzip cairo pangocairo
 DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
-	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev
+	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev \
+	libzip-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -32,7 +33,7 @@ PO       := $(wildcard share/po/*.po)
 MO       := $(PO:share/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/fieldbook.mo)
 
 .PHONY: all run test check-asan install uninstall deps check-deps clean demo \
-	unit tools bench fuzz pot po
+	unit tools bench fuzz pot po print-cflags print-libs
 
 all: check-deps $(BUILD)/fieldbook $(MO)
 
@@ -59,6 +60,12 @@ $(BUILD)/tools/%: test/tools/%.c $(BUILD)/libfbcore.a
 $(BUILD)/locale/%/LC_MESSAGES/fieldbook.mo: share/po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
+
+# For scripts that build against the core (test/bench/build).
+print-cflags:
+	@echo $(ALL_CFLAGS)
+print-libs:
+	@echo $(LDLIBS_ALL)
 
 unit: $(UNIT_BIN)
 tools: $(TOOL_BIN)
