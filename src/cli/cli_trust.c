@@ -232,7 +232,7 @@ int cmd_verify(cli_args *a)
 	if ((rc = cli_parse(a, opts, pos, 1, &n)))
 		return rc;
 	if (n == 1)
-		return cli_usage("verify", _("evidence packages are not supported yet; use --case CASE"));
+		return cli_verify_package(pos[0], json);
 	if ((rc = cli_open(a, &ws)))
 		return rc;
 	if (audit_run(ws, case_id, &rep) != 0) {

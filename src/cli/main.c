@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "core/error.h"
+#include "core/version.h"
 #include "core/gps.h"
 #include "core/i18n.h"
 #include "core/util.h"
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIELDBOOK_VERSION "0.1.0"
 
 bool cli_has_where;
 double cli_lat, cli_lon, cli_acc = -1;
@@ -58,7 +58,7 @@ static const cli_command commands[] = {
 				  "--key \"ssh-ed25519 ...\" | roster show [--json] | roster retire --officer ID "
 				  "[--key K] [--at TIME] | roster allowed-signers [--output FILE]"),
 	 N_("officers, roles and public keys (admin)")},
-	{"verify", cmd_verify, N_("verify [--case CASE] [--json]"),
+	{"verify", cmd_verify, N_("verify [--case CASE | PACKAGE] [--json]"),
 	 N_("check every signature, role and commit of the ledger or of one case")},
 	{"export", cmd_export, N_("export CASE -o DIR|FILE.zip [--zip] [--redact]"),
 	 N_("write a case's evidence package (BagIt)")},

@@ -255,6 +255,7 @@ static int write_pack(git_repository *repo, const git_oid *head, const oid_list 
 	for (size_t i = 0; i < pre->n && rc == 0; i++)
 		if (git_revwalk_hide(walk, &pre->ids[i]) < 0)
 			rc = git_fail(_("packing the ledger"));
+	git_packbuilder_set_threads(pb, 0); /* delta search on every core */
 	git_packbuilder_set_callbacks(pb, on_pack, w);
 	if (rc == 0 && git_packbuilder_insert_walk(pb, walk) < 0)
 		rc = git_fail(_("packing the ledger"));

@@ -588,12 +588,16 @@ static int integrate(workspace *ws, const char *tip, const char *label, sync_sum
 	if (!s->old_head[0])
 		ledger_head(ws->ledger, s->old_head);
 	memset(&to, 0, sizeof to);
+	if ((rc = ledger_lock(ws->ledger)))
+		return rc;
+	rc = 1;
 	for (int i = 0; rc == 1 && i < CAS_TRIES; i++) {
 		memset(&from, 0, sizeof from);
 		rc = integrate_once(ws, &tip_id, label, &validated, s, &from, &to);
 		if (rc == 1)
 			sleep_ms(5 + i * 10);
 	}
+	ledger_unlock(ws->ledger);
 	if (rc == 1)
 		return error_set(ERR_CONFLICT, _("the ledger kept changing while merging %s; "
 						 "nothing was changed, try again"), label);
@@ -619,46 +623,108 @@ int sync_integrate(workspace *ws, const char *tip, const char *label, sync_summa
 
 /* --- remotes -------------------------------------------------------------- */
 
+/* Remotes are read from the config directly: libgit2 1.5's regex matching
+ * (git_remote_list, insteadOf rewriting in git_remote_lookup/create) leaks
+ * pcre2 match data for every config entry that does not match. */
+
+/* Every "remote.<name>.url" as [{name, url}] (new reference). */
+static int remotes_read(git_repository *repo, json_t **out)
+{
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	if (git_repository_config_snapshot(&cfg, repo) < 0 || git_config_iterator_new(&it, cfg) < 0) {
+		git_config_free(cfg);
+		return git_fail(_("reading remotes"));
+	}
+	json_t *arr = json_array();
+	while (git_config_next(&e, it) == 0) {
+		size_t n = strlen(e->name);
+		if (strncmp(e->name, "remote.", 7) != 0 || n < 12 || strcmp(e->name + n - 4, ".url") != 0)
+			continue;
+		char name[128];
+		snprintf(name, sizeof name, "%.*s", (int)(n - 11), e->name + 7);
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", name, "url", e->value));
+	}
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	*out = arr;
+	return 0;
+}
+
+/* URL of a named remote into url, or ERR_NOTFOUND. */
+static int remote_url(git_repository *repo, const char *name, char *url, size_t size)
+{
+	json_t *list, *r;
+	size_t i;
+	int rc = remotes_read(repo, &list);
+	if (rc)
+		return rc;
+	rc = ERR_NOTFOUND;
+	json_array_foreach(list, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0) {
+			copy_str(url, size, json_string_value(json_object_get(r, "url")));
+			rc = 0;
+		}
+	json_decref(list);
+	return rc;
+}
+
+static int open_remote(git_remote **out, git_repository *repo, const char *name,
+		       const char *url, const char *fetchspec)
+{
+	git_remote_create_options o;
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = repo;
+	o.name = name;
+	o.fetchspec = fetchspec;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		  (fetchspec ? 0 : GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC);
+	return git_remote_create_with_opts(out, url, &o);
+}
+
 int sync_remote_add(ledger *l, const char *name, const char *url)
 {
+	git_repository *repo = ledger_repository(l);
 	git_remote *r = NULL;
-	if (!remote_name_ok(name))
+	char spec[300], old[1024];
+	if (!remote_name_ok(name) || strlen(name) > 100)
 		return error_set(ERR_INVALID, _("not a usable remote name: %s"), name);
-	int rc = git_remote_create_with_fetchspec(&r, ledger_repository(l), name, url,
-						  "+refs/heads/main:refs/remotes/%s/main");
+	if (remote_url(repo, name, old, sizeof old) == 0)
+		return error_set(ERR_EXISTS, _("a remote named %s already exists (%s)"), name, old);
+	snprintf(spec, sizeof spec, "+refs/heads/main:refs/remotes/%s/main", name);
+	int rc = open_remote(&r, repo, name, url, spec);
 	git_remote_free(r);
-	if (rc == GIT_EEXISTS)
-		return error_set(ERR_EXISTS, _("a remote named %s already exists"), name);
 	return rc < 0 ? git_fail(name) : 0;
 }
 
 int sync_remote_remove(ledger *l, const char *name)
 {
-	git_remote *r = NULL;
-	if (git_remote_lookup(&r, ledger_repository(l), name) < 0)
+	git_repository *repo = ledger_repository(l);
+	git_config *cfg = NULL;
+	git_reference *ref = NULL;
+	char key[200], url[1024];
+	int rc = 0;
+	if (!remote_name_ok(name) || strlen(name) > 100 || remote_url(repo, name, url, sizeof url))
 		return error_set(ERR_NOTFOUND, _("no remote named %s"), name);
-	git_remote_free(r);
-	return git_remote_delete(ledger_repository(l), name) < 0 ? git_fail(name) : 0;
+	if (git_repository_config(&cfg, repo) < 0)
+		return git_fail(name);
+	snprintf(key, sizeof key, "remote.%s.url", name);
+	if (git_config_delete_entry(cfg, key) < 0)
+		rc = git_fail(name);
+	snprintf(key, sizeof key, "remote.%s.fetch", name);
+	git_config_delete_multivar(cfg, key, ".*"); /* matches all: no leak */
+	git_config_free(cfg);
+	snprintf(key, sizeof key, "refs/remotes/%s/main", name);
+	if (git_reference_lookup(&ref, repo, key) == 0)
+		git_reference_delete(ref);
+	git_reference_free(ref);
+	return rc;
 }
 
 int sync_remote_list(ledger *l, json_t **out)
 {
-	git_strarray names = {0};
-	git_repository *repo = ledger_repository(l);
-	if (git_remote_list(&names, repo) < 0)
-		return git_fail(_("reading remotes"));
-	json_t *arr = json_array();
-	for (size_t i = 0; i < names.count; i++) {
-		git_remote *r = NULL;
-		if (git_remote_lookup(&r, repo, names.strings[i]) < 0)
-			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", names.strings[i], "url",
-						     git_remote_url(r) ? git_remote_url(r) : ""));
-		git_remote_free(r);
-	}
-	git_strarray_dispose(&names);
-	*out = arr;
-	return 0;
+	return remotes_read(ledger_repository(l), out);
 }
 
 /* --- targets ---------------------------------------------------------------- */
@@ -688,16 +754,20 @@ static void set_path(target *t)
 
 static int default_remote(git_repository *repo, char *name, size_t size)
 {
-	git_strarray names = {0};
-	if (git_remote_list(&names, repo) < 0)
-		return git_fail(_("reading remotes"));
-	const char *pick = names.count == 1 ? names.strings[0] : NULL;
-	for (size_t i = 0; !pick && i < names.count; i++)
-		if (strcmp(names.strings[i], "origin") == 0 || strcmp(names.strings[i], "hub") == 0)
-			pick = names.strings[i];
+	json_t *list, *r;
+	size_t i;
+	int rc = remotes_read(repo, &list);
+	if (rc)
+		return rc;
+	const char *pick = NULL;
+	json_array_foreach(list, i, r) {
+		const char *n = json_string_value(json_object_get(r, "name"));
+		if (json_array_size(list) == 1 || strcmp(n, "origin") == 0 || strcmp(n, "hub") == 0)
+			pick = pick ? pick : n;
+	}
 	if (pick)
 		snprintf(name, size, "%s", pick);
-	git_strarray_dispose(&names);
+	json_decref(list);
 	if (!pick)
 		return error_set(ERR_NOTFOUND,
 				 _("no hub given and no single remote (or \"origin\"/\"hub\"): use "
@@ -707,7 +777,6 @@ static int default_remote(git_repository *repo, char *name, size_t size)
 
 static int resolve_target(git_repository *repo, const char *arg, target *t)
 {
-	git_remote *r = NULL;
 	char picked[128];
 	int rc;
 	memset(t, 0, sizeof *t);
@@ -716,10 +785,8 @@ static int resolve_target(git_repository *repo, const char *arg, target *t)
 			return rc;
 		arg = picked;
 	}
-	if (remote_name_ok(arg) && git_remote_lookup(&r, repo, arg) == 0) {
+	if (remote_name_ok(arg) && remote_url(repo, arg, t->url, sizeof t->url) == 0) {
 		snprintf(t->name, sizeof t->name, "%s", arg);
-		snprintf(t->url, sizeof t->url, "%s", git_remote_url(r) ? git_remote_url(r) : "");
-		git_remote_free(r);
 	} else if (looks_like_url(arg) || util_is_dir(arg)) {
 		t->name[0] = '\0';
 		snprintf(t->url, sizeof t->url, "%s", arg);
@@ -887,9 +954,12 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 	return GIT_EUSER;
 }
 
+/* Callbacks for one connection (credential attempts start over). */
 static git_remote_callbacks callbacks(xfer *x)
 {
 	git_remote_callbacks cb;
+	x->cred_tries = 0;
+	x->cert_msg[0] = '\0';
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
 	cb.sideband_progress = on_sideband;
 	cb.credentials = on_credentials;
@@ -936,7 +1006,7 @@ static int fetch(git_repository *repo, const target *t, xfer *x, git_oid *hub)
 	char *spec = "refs/heads/main";
 	git_strarray specs = {&spec, 1};
 	int found, rc = 0;
-	if (git_remote_create_anonymous(&r, repo, t->url) < 0 ||
+	if (open_remote(&r, repo, NULL, t->url, NULL) < 0 ||
 	    git_remote_connect(r, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0 ||
 	    (found = find_main(r, hub)) < 0) {
 		rc = net_fail(x, _("connecting to"), t->url);
@@ -987,7 +1057,7 @@ static int push_net(git_repository *repo, const target *t, xfer *x)
 	x->remote_msg[0] = x->ref_status[0] = '\0';
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	po.callbacks = callbacks(x);
-	if (git_remote_create_anonymous(&r, repo, t->url) < 0)
+	if (open_remote(&r, repo, NULL, t->url, NULL) < 0)
 		return net_fail(x, _("pushing to"), t->url);
 	x->capture = true;
 	int r2 = git_remote_push(r, &specs, &po);
@@ -1039,6 +1109,7 @@ static int copy_objects(git_repository *src, git_repository *dst, const git_oid 
 	}
 	if (git_packbuilder_object_count(pb) == 0)
 		goto done;
+	git_packbuilder_set_threads(pb, 0); /* delta search on every core */
 	git_packbuilder_set_callbacks(pb, on_pack, x);
 	void *p[2];
 	if (git_repository_odb(&odb, dst) < 0 || git_odb_write_pack(&wp, odb, on_index, x) < 0) {
@@ -1162,12 +1233,12 @@ static void count_sent(git_repository *repo, const git_oid *hub, const git_oid *
 	s->commits_sent += count_commits(repo, hub, head);
 }
 
-/* Full jitter: a random wait up to a limit that doubles, capped at 1 s. */
+/* Full jitter: a random wait up to a limit that doubles, capped at 3 s. */
 static long backoff_ms(int attempt)
 {
-	long limit = 30L << (attempt < 5 ? attempt : 5);
-	if (limit > 1000)
-		limit = 1000;
+	long limit = 50L << (attempt < 6 ? attempt : 6);
+	if (limit > 3000)
+		limit = 3000;
 	return 10 + rand() % limit;
 }
 

@@ -5,10 +5,16 @@
  * shares (help, back, redraw), then to its panel (navigation).  Actions
  * return reaction flags; the loop applies them and redraws.  The only
  * state is the ncurses screen and the tui_app passed around.
+ *
+ * Key reads wait at most TUI_TICK_MS; in between (tui_idle) the gpsd
+ * connection is polled and the officer key is locked again after
+ * unlock_timeout_min minutes (config, default 30) without a key.  The PIN
+ * is asked by our own callback (a masked prompt), $FIELDBOOK_PIN first.
  */
 #include "tui.h"
 #include "tui_app.h"
 #include "core/error.h"
+#include "core/gps.h"
 #include "core/i18n.h"
 #include "core/util.h"
 
@@ -16,7 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#define TUI_TICK_MS 500
+#define TUI_GPS_RETRY_S 30.0
+#define TUI_UNLOCK_DEFAULT_MIN 30.0
 
 int tui_push(tui_app *app, const tui_screen_ops *ops, void *priv)
 {
@@ -80,12 +91,73 @@ void tui_err_last(tui_app *app)
 	tui_err(app, "%s", *m ? m : _("failed"));
 }
 
-int tui_getkey(int *key, bool *fn)
+double tui_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- idle work: gpsd, the unlock timeout ------------------------------------------ */
+
+static double unlock_timeout_s(const tui_app *app)
+{
+	const json_t *v = json_object_get(app->ws->config, "unlock_timeout_min");
+	double min = json_is_number(v) ? json_number_value(v) : TUI_UNLOCK_DEFAULT_MIN;
+	return (min > 0 ? min : TUI_UNLOCK_DEFAULT_MIN) * 60.0;
+}
+
+/* Poll gpsd (reconnecting now and then); true when the fix changed. */
+static bool gps_idle(tui_app *app, double now)
+{
+	if (!app->gps && now >= app->gps_retry) {
+		app->gps = gps_connect(app->ws);
+		app->gps_retry = now + TUI_GPS_RETRY_S;
+	}
+	return app->gps && gps_update(app->gps, app->ws, 0);
+}
+
+/* true when something shown changed (status bar or message line). */
+static bool tui_idle(tui_app *app)
+{
+	double now = tui_clock();
+	bool changed = gps_idle(app, now);
+	if (app->ws->key && now - app->last_key >= unlock_timeout_s(app)) {
+		workspace_lock(app->ws);
+		tui_msg(app, _("Locked after %.0f minutes without a key; the next record asks for "
+			       "the PIN"),
+			unlock_timeout_s(app) / 60.0);
+		changed = true;
+	}
+	return changed;
+}
+
+void tui_lock(tui_app *app)
+{
+	workspace_lock(app->ws);
+	tui_msg(app, "%s", _("Locked: the next record asks for the PIN"));
+}
+
+/* One key, or 1 when idle work changed what is shown (main loop only:
+ * modal readers get the status bar redrawn in place instead). */
+static int key_read(tui_app *app, int *key, bool *fn, bool main_loop)
 {
 	wint_t wc;
-	int rc = get_wch(&wc);
-	if (rc == ERR)
-		return -1;
+	int rc;
+	while ((rc = get_wch(&wc)) == ERR) {
+		if (!isatty(STDIN_FILENO))
+			return -1;
+		if (!tui_idle(app))
+			continue;
+		if (main_loop)
+			return 1;
+		int y, x;
+		getyx(stdscr, y, x);
+		tui_draw_status(app);
+		move(y, x);
+		refresh();
+	}
+	app->last_key = tui_clock();
 	*fn = rc == KEY_CODE_YES;
 	*key = (int)wc;
 	if (*fn && *key == KEY_ENTER) {
@@ -96,6 +168,8 @@ int tui_getkey(int *key, bool *fn)
 	}
 	return 0;
 }
+
+int tui_getkey(tui_app *app, int *key, bool *fn) { return key_read(app, key, fn, false) < 0 ? -1 : 0; }
 
 bool tui_key_avail(tui_app *app, tui_screen *s, const tui_key *k)
 {
@@ -190,14 +264,11 @@ static int run_loop(tui_app *app)
 {
 	while (app->top) {
 		tui_redraw(app);
-		int key;
+		int key, rc;
 		bool fn;
-		if (tui_getkey(&key, &fn) != 0) {
-			if (!isatty(STDIN_FILENO))
-				break;
-			continue;
-		}
-		if (fn && key == KEY_RESIZE)
+		if ((rc = key_read(app, &key, &fn, true)) < 0)
+			break;
+		if (rc > 0 || (fn && key == KEY_RESIZE))
 			continue; /* ncurses updated LINES/COLS: the loop redraws */
 		dispatch(app, key, fn);
 	}
@@ -219,8 +290,28 @@ static int term_start(tui_app *app)
 	nonl();
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
+	timeout(TUI_TICK_MS);
 	curs_set(0);
 	tui_colours_init(app);
+	return 0;
+}
+
+/* --- the PIN ------------------------------------------------------------------------- */
+
+static int pin_cb(workspace *ws, const char *prompt, char *buf, size_t size, void *payload)
+{
+	tui_app *app = payload;
+	const char *env = getenv("FIELDBOOK_PIN");
+	char *pin;
+	if (env) {
+		snprintf(buf, size, "%s", env);
+		return 0;
+	}
+	if (tui_prompt_secret(app, _("Officer PIN to sign (Esc cancels):"), &pin) != 0)
+		return error_set(ERR_STATE, "%s", _("no PIN given: nothing was recorded"));
+	snprintf(buf, size, "%s", pin);
+	explicit_bzero(pin, strlen(pin));
+	free(pin);
 	return 0;
 }
 
@@ -235,11 +326,15 @@ static void term_end(tui_app *app)
 
 int tui_run(workspace *ws)
 {
-	tui_app app = {.ws = ws, .lang = i18n_lang()};
+	tui_app app = {.ws = ws, .lang = i18n_lang(), .last_key = tui_clock()};
+	workspace_pin_cb old_cb = ws->pin_cb;
+	void *old_payload = ws->pin_payload;
 	util_time_local_date(util_now(), app.today);
 	int rc = term_start(&app);
 	if (rc)
 		return rc;
+	ws->pin_cb = pin_cb;
+	ws->pin_payload = &app;
 	rc = tui_list_push(&app);
 	if (rc == 0) {
 		tui_check_offer_draft(&app);
@@ -247,6 +342,9 @@ int tui_run(workspace *ws)
 	}
 	while (app.top)
 		tui_pop(&app);
+	gps_disconnect(app.gps);
+	ws->pin_cb = old_cb;
+	ws->pin_payload = old_payload;
 	term_end(&app);
 	return rc;
 }

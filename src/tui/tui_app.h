@@ -76,15 +76,21 @@ struct tui_screen {
 	tui_screen *below;
 };
 
+struct gps_conn;
+
 struct tui_app {
 	workspace *ws;
 	tui_screen *top;
 	SCREEN *term;
 	bool colour;
+	bool ascii;        /* marks in ASCII (monochrome, vt100) */
 	char msg[1024];
 	bool msg_error;
 	char today[11];
 	const char *lang; /* "zh" | "en" for form labels */
+	struct gps_conn *gps;  /* gpsd connection, NULL without gpsd */
+	double gps_retry;      /* monotonic seconds of the next connect attempt */
+	double last_key;       /* monotonic seconds of the last key */
 };
 
 /* Colour slots: name, foreground, background, attribute without colour. */
@@ -118,8 +124,13 @@ void tui_err(tui_app *app, const char *fmt, ...) __attribute__((format(printf, 2
 /* Show error_last() as an error. */
 void tui_err_last(tui_app *app);
 /* Read a key: character or KEY_* code in *key; true for function keys.
- * -1 on no input. */
-int tui_getkey(int *key, bool *fn);
+ * -1 on no input.  While waiting it polls gpsd and locks the officer key
+ * after the idle timeout (the status bar is redrawn in place). */
+int tui_getkey(tui_app *app, int *key, bool *fn);
+/* Seconds on a monotonic clock. */
+double tui_clock(void);
+/* Forget the unlocked officer key (the next record asks for the PIN). */
+void tui_lock(tui_app *app);
 /* The keys every screen shares (help, back, redraw). */
 const tui_key *tui_common_keys(void);
 /* Is a key table entry offered now? */
@@ -170,6 +181,8 @@ void tui_columns_header(tui_app *app, const tui_column *cols, size_t n, const in
 /* Read a line of text (UTF-8) on the message line.  0 with *out (caller
  * frees), 1 when cancelled with Esc. */
 int tui_prompt(tui_app *app, const char *label, const char *initial, char **out);
+/* The same with every character shown as '*' (PIN); the buffers are wiped. */
+int tui_prompt_secret(tui_app *app, const char *label, char **out);
 /* Choose one of n labels; returns the index, -1 when cancelled. */
 int tui_pick(tui_app *app, const char *title, const char *const *labels, size_t n, int initial);
 /* Toggle several of n labels (Space), Enter confirms: 0, or 1 when cancelled. */
@@ -196,8 +209,38 @@ bool tui_check_offer_draft(tui_app *app);
 
 /* Is screen s the case view of case_id? */
 bool tui_case_shows(const tui_screen *s, const char *case_id);
-/* tui_history.c: an event's full JSON in a text view. */
-int tui_event_push(tui_app *app, const json_t *event);
+/* tui_history.c: an event's full JSON in a text view, under its signature
+ * verdict ("ok" or why it is not valid; NULL: not known). */
+int tui_event_push(tui_app *app, const json_t *event, const char *verdict);
+/* The timeline mark of a verdict: "✓"/"!" (ASCII "ok"/"!!"), 2 columns at
+ * most; its colour in *attr. */
+const char *tui_verdict_mark(const tui_app *app, const char *verdict, attr_t *attr);
+bool tui_verdict_ok(const char *verdict);
+/* The reason of an invalid row ({event, verdict}) on line y (else blank). */
+void tui_verdict_line(tui_app *app, const json_t *row, int y);
+
+/* tui_review.c: the supervisor's queue; approve/return (with the role
+ * warning and the reason prompt).  tui_review_decide: 0 recorded (message
+ * set), 1 cancelled, <0 refused (message set). */
+int tui_review_push(tui_app *app);
+bool tui_review_pending(tui_app *app, const json_t *state);
+int tui_review_decide(tui_app *app, const char *case_id, bool approve);
+
+/* tui_attach.c: choose a JPEG (photo_dir, else ~/DCIM, else the
+ * workspace's DCIM) and attach it to a case or an item; the checks go to
+ * the message line.  0 attached (*count: photos of that item now, may be
+ * NULL), 1 cancelled, <0 failed (message set). */
+int tui_attach_pick(tui_app *app, const char *case_id, const char *item, int *count);
+/* Photos of a case attached to an item (NULL: all). */
+int tui_attach_count(tui_app *app, const char *case_id, const char *item);
+
+/* tui_sync.c: pick a hub, sync with a progress bar, show the summary.
+ * 0 synced, 1 cancelled or nothing to sync with, <0 failed (shown). */
+int tui_sync_run(tui_app *app);
+
+/* tui_photo.c: preview of a photo.attached event's photo (chafa), or its
+ * description without colours. */
+int tui_photo_push(tui_app *app, const json_t *event);
 
 /* Helpers shared by screens (tui_case.c). */
 /* Local "YYYY-MM-DD HH:MM" of an event's at/tz. */

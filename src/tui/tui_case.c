@@ -3,6 +3,8 @@
  * the steps its state allows.  Which steps are offered is asked of the
  * core's state machine (case_check on a skeleton event), so the screen
  * never duplicates the rules; a refused step shows error_last().
+ * Every timeline row carries its signature mark; the reason of an invalid
+ * one shows under the timeline when it is selected.
  */
 #include "tui_app.h"
 #include "core/action.h"
@@ -149,12 +151,16 @@ static void deadline_line(tui_app *app, case_view *c, int *y)
 static void timeline_row(tui_app *app, tui_screen *s, int row, int y, int width, bool selected)
 {
 	case_view *c = s->priv;
-	const json_t *ev = json_object_get(json_array_get(c->rows, (size_t)row), "event");
+	const json_t *r = json_array_get(c->rows, (size_t)row), *ev = json_object_get(r, "event");
 	char when[64], *sum = event_summary(ev);
+	attr_t ma;
+	const char *mark = tui_verdict_mark(app, event_str(r, "verdict"), &ma);
 	tui_local_time(event_str(ev, "at"), event_str(ev, "tz"), when, sizeof when);
 	attr_t a = selected ? A_REVERSE : A_NORMAL;
 	tui_put(y, 0, width, "", a, true);
-	int x = tui_put(y, 0, 16, when, a, true) + 1;
+	tui_put(y, 0, 2, mark, a | ma, true);
+	int x = 3;
+	x += tui_put(y, x, 16, when, a, true) + 1;
 	if (width >= 70)
 		x += tui_put(y, x, 10, event_str(ev, "officer"), a, true) + 1;
 	tui_put(y, x, width - x, sum ? sum : event_str(ev, "type"), a, false);
@@ -192,7 +198,8 @@ static void case_draw(tui_app *app, tui_screen *s, int y, int h)
 	if (h - used < 3)
 		return;
 	tui_put(y, 0, COLS, _("Timeline"), tui_attr(app, TUI_C_HEADER), true);
-	tui_panel_draw(app, s, y + 1, h - used - 1, timeline_row);
+	tui_panel_draw(app, s, y + 1, h - used - 2, timeline_row);
+	tui_verdict_line(app, json_array_get(c->rows, (size_t)s->panel.sel), y0 + h - 1);
 }
 
 /* --- actions ------------------------------------------------------------------------- */
@@ -234,20 +241,71 @@ static int act_reinspect(tui_app *app, tui_screen *s)
 	return TUI_DONE;
 }
 
+/* Which of the last inspection's failures to order (all preselected):
+ * 0 with *items (NULL: no failures to choose from), 1 cancelled. */
+static int order_items(tui_app *app, case_view *c, json_t **items)
+{
+	const json_t *fails = json_object_get(c->state, "failures");
+	size_t n = json_array_size(fails), i;
+	json_t *v;
+	*items = NULL;
+	if (n == 0)
+		return 0;
+	char (*text)[256] = calloc(n, sizeof *text);
+	const char **labels = calloc(n, sizeof *labels);
+	bool *checked = calloc(n, sizeof *checked);
+	int rc = 1;
+	if (!text || !labels || !checked)
+		goto done;
+	json_array_foreach(fails, i, v) {
+		json_t *one = json_pack("[O]", v);
+		items_text(c, one, app->lang, text[i], sizeof text[i]);
+		json_decref(one);
+		labels[i] = text[i];
+		checked[i] = true;
+	}
+	if (tui_pick_multi(app, _("Order these items"), labels, n, checked) != 0)
+		goto done;
+	*items = json_array();
+	json_array_foreach(fails, i, v)
+		if (checked[i])
+			json_array_append(*items, v);
+	rc = 0;
+	if (!json_array_size(*items)) {
+		json_decref(*items);
+		*items = NULL;
+		tui_err(app, "%s", _("no item chosen: nothing was ordered"));
+		rc = 1;
+	}
+done:
+	free(text);
+	free(labels);
+	free(checked);
+	return rc;
+}
+
 static int act_order(tui_app *app, tui_screen *s)
 {
 	case_view *c = s->priv;
 	char *text, *end, eid[64] = "";
-	if (tui_prompt(app, _("Days to rectify (empty: the form's default):"), "", &text) != 0)
+	json_t *items;
+	if (order_items(app, c, &items) != 0)
 		return TUI_DONE;
+	if (tui_prompt(app, _("Days to rectify (empty: the form's default):"), "", &text) != 0) {
+		json_decref(items);
+		return TUI_DONE;
+	}
 	long days = *text ? strtol(text, &end, 10) : -1;
 	bool bad = *text && (*end || days < 0 || days > 3650);
 	free(text);
 	if (bad) {
+		json_decref(items);
 		tui_err(app, "%s", _("give a number of days from 0 to 3650"));
 		return TUI_DONE;
 	}
-	return recorded(app, action_order(app->ws, c->id, NULL, (int)days, eid), eid);
+	int rc = action_order(app->ws, c->id, items, (int)days, eid);
+	json_decref(items);
+	return recorded(app, rc, eid);
 }
 
 static int act_note(tui_app *app, tui_screen *s)
@@ -320,13 +378,53 @@ static int act_history(tui_app *app, tui_screen *s)
 	return TUI_DONE;
 }
 
-static int act_event(tui_app *app, tui_screen *s)
+static const json_t *selected_row(tui_screen *s)
 {
 	case_view *c = s->priv;
-	const json_t *ev = json_object_get(json_array_get(c->rows, (size_t)s->panel.sel), "event");
+	return json_array_get(c->rows, (size_t)s->panel.sel);
+}
+
+static int act_event(tui_app *app, tui_screen *s)
+{
+	const json_t *r = selected_row(s), *ev = json_object_get(r, "event");
 	if (ev)
-		tui_event_push(app, ev);
+		tui_event_push(app, ev, event_str(r, "verdict"));
 	return TUI_DONE;
+}
+
+static bool on_photo(tui_app *app, tui_screen *s)
+{
+	return strcmp(event_str(json_object_get(selected_row(s), "event"), "type"), EV_PHOTO) == 0;
+}
+
+static int act_preview(tui_app *app, tui_screen *s)
+{
+	tui_photo_push(app, json_object_get(selected_row(s), "event"));
+	return TUI_DONE;
+}
+
+static int act_attach(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	return tui_attach_pick(app, c->id, NULL, NULL) == 0 ? TUI_RELOAD : TUI_DONE;
+}
+
+static bool may_review(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	return c->state && tui_review_pending(app, c->state);
+}
+
+static int act_approve(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	return tui_review_decide(app, c->id, true) == 0 ? TUI_RELOAD : TUI_DONE;
+}
+
+static int act_return(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	return tui_review_decide(app, c->id, false) == 0 ? TUI_RELOAD : TUI_DONE;
 }
 
 static const tui_key case_keys[] = {
@@ -336,7 +434,11 @@ static const tui_key case_keys[] = {
 	{'n', N_("n"), N_("Note"), act_note, NULL},
 	{'c', N_("c"), N_("Close"), act_close, may_close},
 	{'e', N_("e"), N_("Escalate"), act_escalate, may_escalate},
+	{'A', N_("A"), N_("Approve"), act_approve, may_review},
+	{'t', N_("t"), N_("Return"), act_return, may_review},
 	{'R', N_("R"), N_("Reopen"), act_reopen, may_reopen},
+	{'a', N_("a"), N_("Attach photo"), act_attach, NULL},
+	{'v', N_("v"), N_("View photo"), act_preview, on_photo},
 	{'h', N_("h"), N_("History"), act_history, NULL},
 	{TUI_ENTER, N_("Enter"), N_("Event"), act_event, NULL},
 	{0},

@@ -313,6 +313,28 @@ static int act_answer(tui_app *app, tui_screen *s)
 	return TUI_DONE;
 }
 
+/* Attach a photo to the item; a photos item's answer becomes the number
+ * of photos attached to it. */
+static int act_attach(tui_app *app, tui_screen *s)
+{
+	check_view *c = s->priv;
+	const form_item *it = tui_check_item(c, s->panel.sel);
+	char item[96], msg[sizeof app->msg];
+	int count = 0;
+	if (!it)
+		return TUI_DONE;
+	snprintf(item, sizeof item, "%s", form_item_id(it));
+	if (tui_attach_pick(app, c->id, item, &count) != 0 || form_item_get_type(it) != FORM_PHOTOS)
+		return TUI_DONE;
+	bool err = app->msg_error;
+	memcpy(msg, app->msg, sizeof msg);
+	if (tui_check_save(app, s, item, json_integer(count), false) == 0) {
+		memcpy(app->msg, msg, sizeof msg); /* the checks say more than "saved" */
+		app->msg_error = err;
+	}
+	return TUI_DONE;
+}
+
 static const tui_key check_keys[] = {
 	{'p', N_("p"), N_("Pass"), act_pass, is_passfail},
 	{'f', N_("f"), N_("Fail"), act_fail, is_passfail},
@@ -320,6 +342,7 @@ static const tui_key check_keys[] = {
 	{TUI_ENTER, N_("Enter"), N_("Answer"), act_answer, has_item},
 	{'m', N_("m"), N_("Note"), act_note, has_item},
 	{'x', N_("x"), N_("Clear"), act_clear, has_item},
+	{'a', N_("a"), N_("Attach photo"), act_attach, has_item},
 	{'r', N_("r"), N_("Record"), tui_check_record, NULL},
 	{0},
 };

@@ -28,6 +28,7 @@ void tui_colours_init(tui_app *app)
 {
 	const char *nc = getenv("NO_COLOR");
 	app->colour = has_colors() && !(nc && *nc);
+	app->ascii = !app->colour;
 	if (!app->colour)
 		return;
 	start_color();
@@ -148,10 +149,12 @@ void tui_draw_status(tui_app *app)
 {
 	const workspace *ws = app->ws;
 	char gps[96], line[512];
-	if (ws->where.has)
-		snprintf(gps, sizeof gps, _("GPS %.5f,%.5f"), ws->where.lat, ws->where.lon);
+	if (ws->where.has && strcmp(ws->where.src, "gps") == 0 && ws->where.acc_m >= 0)
+		snprintf(gps, sizeof gps, _("GPS ±%.0fm"), ws->where.acc_m);
+	else if (ws->where.has && strcmp(ws->where.src, "gps") == 0)
+		snprintf(gps, sizeof gps, "%s", _("GPS"));
 	else
-		snprintf(gps, sizeof gps, "%s", _("no GPS fix"));
+		snprintf(gps, sizeof gps, "%s", _("no GPS"));
 	snprintf(line, sizeof line, _(" %s %s | %s | unsynced %d | %s"), ws->name ? ws->name : "",
 		 ws->officer ? ws->officer : "", ws->unit ? ws->unit : "", 0, gps);
 	attr_t a = tui_attr(app, TUI_C_STATUS);

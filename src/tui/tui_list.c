@@ -228,6 +228,24 @@ static int act_sort(tui_app *app, tui_screen *s)
 	return TUI_RELOAD;
 }
 
+static int act_review(tui_app *app, tui_screen *s)
+{
+	tui_review_push(app);
+	return TUI_DONE;
+}
+
+static int act_sync(tui_app *app, tui_screen *s)
+{
+	tui_sync_run(app);
+	return TUI_RELOAD; /* the list below the summary shows what came in */
+}
+
+static int act_lock(tui_app *app, tui_screen *s)
+{
+	tui_lock(app);
+	return TUI_DONE;
+}
+
 static int act_quit(tui_app *app, tui_screen *s) { return TUI_QUIT; }
 static int act_stay(tui_app *app, tui_screen *s) { return TUI_DONE; }
 
@@ -238,6 +256,9 @@ static const tui_key list_keys[] = {
 	{'f', N_("f"), N_("Filter"), act_filter, NULL},
 	{'o', N_("o"), N_("Sort"), act_sort, NULL},
 	{'h', N_("h"), N_("History"), act_history, have_case},
+	{'R', N_("R"), N_("Review"), act_review, NULL},
+	{'S', N_("S"), N_("Sync"), act_sync, NULL},
+	{'L', N_("L"), N_("Lock"), act_lock, NULL},
 	{'q', N_("q"), N_("Quit"), act_quit, NULL},
 	{'\t', N_("Tab"), N_("Next filter"), act_next_filter, NULL},
 	{TUI_ESC, N_("Esc"), NULL, act_stay, NULL}, /* Esc never quits by accident */

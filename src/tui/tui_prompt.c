@@ -50,15 +50,21 @@ static char *buf_to_utf8(const prompt_buf *b)
 	return out;
 }
 
-static void prompt_draw(tui_app *app, const char *label, const prompt_buf *b)
+static void prompt_draw(tui_app *app, const char *label, const prompt_buf *b, bool mask)
 {
 	int y = LINES - 2;
 	move(y, 0);
 	clrtoeol();
 	int x = tui_put(y, 0, COLS / 2, label, A_BOLD, false);
 	x += tui_put(y, x, 1, " ", A_NORMAL, false);
-	char *text = buf_to_utf8(b);
-	if (text) {
+	char *text = mask ? NULL : buf_to_utf8(b);
+	if (mask) {
+		char stars[PROMPT_MAX + 1];
+		size_t n = b->n < PROMPT_MAX ? b->n : PROMPT_MAX;
+		memset(stars, '*', n);
+		stars[n] = '\0';
+		x += tui_put(y, x, COLS - x - 1, tui_tail(stars, COLS - x - 1), A_NORMAL, false);
+	} else if (text) {
 		const char *shown = tui_tail(text, COLS - x - 1);
 		x += tui_put(y, x, COLS - x - 1, shown, A_NORMAL, false);
 	}
@@ -85,7 +91,8 @@ static int prompt_key(prompt_buf *b, int key, bool fn)
 	return 0;
 }
 
-int tui_prompt(tui_app *app, const char *label, const char *initial, char **out)
+static int prompt_run(tui_app *app, const char *label, const char *initial, bool mask,
+		      char **out)
 {
 	prompt_buf *b = calloc(1, sizeof *b);
 	int done = 0;
@@ -96,10 +103,10 @@ int tui_prompt(tui_app *app, const char *label, const char *initial, char **out)
 	curs_set(1);
 	tui_redraw(app);
 	while (!done) {
-		prompt_draw(app, label, b);
+		prompt_draw(app, label, b, mask);
 		int key;
 		bool fn;
-		if (tui_getkey(&key, &fn) != 0)
+		if (tui_getkey(app, &key, &fn) != 0)
 			done = -1;
 		else if (fn && key == KEY_RESIZE)
 			tui_redraw(app);
@@ -109,8 +116,19 @@ int tui_prompt(tui_app *app, const char *label, const char *initial, char **out)
 	curs_set(0);
 	if (done > 0)
 		*out = buf_to_utf8(b);
+	explicit_bzero(b, sizeof *b);
 	free(b);
 	return *out ? 0 : 1;
+}
+
+int tui_prompt(tui_app *app, const char *label, const char *initial, char **out)
+{
+	return prompt_run(app, label, initial, false, out);
+}
+
+int tui_prompt_secret(tui_app *app, const char *label, char **out)
+{
+	return prompt_run(app, label, "", true, out);
 }
 
 bool tui_confirm(tui_app *app, const char *question)
@@ -125,7 +143,7 @@ bool tui_confirm(tui_app *app, const char *question)
 		refresh();
 		int key;
 		bool fn;
-		if (tui_getkey(&key, &fn) != 0)
+		if (tui_getkey(app, &key, &fn) != 0)
 			return false;
 		if (fn && key == KEY_RESIZE)
 			tui_redraw(app);
@@ -249,7 +267,7 @@ static int picker_run(tui_app *app, picker *pk)
 		picker_draw(app, pk);
 		int key, rc;
 		bool fn;
-		if (tui_getkey(&key, &fn) != 0)
+		if (tui_getkey(app, &key, &fn) != 0)
 			return -1;
 		if (fn && key == KEY_RESIZE) {
 			tui_redraw(app);
@@ -321,7 +339,7 @@ bool tui_dialog(tui_app *app, const char *title, const char *const *lines, size_
 		dialog_draw(app, title, lines, n, question, &top);
 		int key;
 		bool fn;
-		if (tui_getkey(&key, &fn) != 0)
+		if (tui_getkey(app, &key, &fn) != 0)
 			return false;
 		if (fn && key == KEY_RESIZE)
 			tui_redraw(app);

@@ -335,14 +335,27 @@ static uint32_t failure_bits(const form *f, const json_t *answers)
 static json_t *reinspection_answers(const form *f, uint32_t open, bool fail_first)
 {
 	json_t *answers = json_object();
-	bool first = true;
+	size_t last = 0;
+	for (size_t i = 0; i < form_item_count(f); i++)
+		if (open & (1u << i))
+			last = i;
+	/* fail the last open item: failing an earlier one could hide a later
+	 * one that depends on it (a `when` condition) */
 	for (size_t i = 0; i < form_item_count(f); i++) {
 		if (!(open & (1u << i)))
 			continue;
 		const form_item *it = form_item_at(f, i);
-		bool fail = fail_first && first;
+		bool fail = fail_first && i == last;
 		answer_item(f, it, answers, fail);
-		first = false;
+		/* a rectified choice takes its first passing value (e.g. CF11
+		 * "compliant", not "n/a", which would hide CF12 that depends on it) */
+		for (size_t k = 0; !fail && form_item_get_type(it) == FORM_CHOICE &&
+				   k < form_item_choice_count(it); k++) {
+			json_object_set_new(answers, form_item_id(it),
+					    json_string(form_item_choice_value(it, k)));
+			if (!form_item_failed(f, it, answers))
+				break;
+		}
 	}
 	return answers;
 }

@@ -1,0 +1,40 @@
+/*
+ * report: the case report a court or a supervisor reads, as HTML and as a
+ * PDF (cairo + pango, A4, a CJK font from fontconfig).  Case summary, site
+ * and party, the timeline with officer, local time and place of every step,
+ * each checklist with answers and legal basis, orders and deadlines,
+ * photos, the signature status of every event and how to verify the
+ * package.  Text is escaped with glib (g_markup_escape_text).
+ */
+#ifndef FB_REPORT_H
+#define FB_REPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "form.h"
+
+/* Bytes of the photo with this sha256 (borrowed), or non-zero. */
+typedef int (*report_photo_fn)(const char *sha256, const unsigned char **data, size_t *len,
+			       void *payload);
+
+typedef struct {
+	const json_t *state;   /* folded case state */
+	const json_t *rows;    /* [{commit, event, verdict, path}] in (at, id) order */
+	const form *form;      /* the case's form, or NULL */
+	const json_t *roster;  /* folded roster entries (names of officers), or NULL */
+	const char *unit;
+	const char *agent;     /* "fieldbook 0.1.0" */
+	bool redacted;
+	bool inline_photos;    /* HTML: data: URIs instead of photos/<sha256>.jpg */
+	report_photo_fn photo;
+	void *payload;
+} report_input;
+
+/* The HTML report (caller frees *out). */
+int report_html(const report_input *in, char **out, size_t *len);
+/* The PDF report (caller frees *out). */
+int report_pdf(const report_input *in, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Sync from the TUI: S on the list, pick a hub, the summary; the list then
+# shows the cases that came in.  Without a hub: a message, no crash.
+. "$FIELDBOOK_TOP/test/lib.sh"
+. "$FIELDBOOK_TOP/test/tui/tmux.sh"
+dev() { local h=$1; shift; "$FB" --home "$TMP/$h" "$@"; }
+dev a init --officer 3101-0001 --name 张伟 --unit HZ01 >/dev/null
+dev b init --officer 3101-0002 --name 李娜 --unit HZ01 >/dev/null
+export FIELDBOOK_HOME="$TMP/a"
+
+tui_start 80 24
+wait_for "Cases: open (0)"
+keys S
+expect_screen "no hub: a message" "no hub to sync with"
+keys q
+wait_for "[fieldbook exited 0]"
+
+"$TOP/sync/hub-init" "$TMP/hub.git" >/dev/null 2>&1 || git init -q --bare "$TMP/hub.git"
+git init -q --bare "$TMP/other.git"
+dev b case new --form signboard --address 解放路12号 >/dev/null
+dev b sync "$TMP/hub.git" >/dev/null 2>&1
+dev a remote add central "$TMP/hub.git" >/dev/null
+dev a remote add spare "$TMP/other.git" >/dev/null
+dev a case new --form lane --address "Main Street 5" >/dev/null
+
+tui_start 80 24
+wait_for "Cases: open (1)"
+keys S
+expect_screen "two hubs: a picker" "Sync with"
+expect_screen "the picker names the hubs" "central  $TMP/hub.git"
+keys 1
+expect_screen "the summary" "Sync with central: done"
+expect_screen "events received" "Received: 1 events"
+expect_screen "events sent" "Sent: 1 events"
+expect_screen "merged" "merged"
+keys q
+expect_screen "the list shows the case that came in" "Cases: open (2)"
+expect_screen "the other device's case" "解放路12号"
+expect_eq "the hub has both cases" "$(git -C "$TMP/hub.git" ls-tree -r --name-only main | grep -c 'case.opened\|/events/' | tr -d ' ')" "$(git -C "$TMP/a/ledger.git" ls-tree -r --name-only main | grep -c 'case.opened\|/events/' | tr -d ' ')"
+keys q
+wait_for "[fieldbook exited 0]"
