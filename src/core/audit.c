@@ -144,3 +144,97 @@ int audit_run(workspace *ws, const char *case_id, json_t **report)
 	verify_roster_free(r);
 	return rc;
 }
+
+/* --- the hub's rule for pushes -------------------------------------------------------- */
+
+/* Roster of a commit: every roster/<id>.json with its .sig. */
+static int roster_at(ledger *l, const char *commit, const char *trust_root, verify_roster **out)
+{
+	char **names;
+	size_t n;
+	json_t *items = json_array();
+	int rc = ledger_list_at(l, commit, "roster", &names, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		size_t len = strlen(names[i]), tl, sl;
+		char *text = NULL, *sig = NULL, sigpath[600];
+		json_t *ev = NULL;
+		if (len < 5 || strcmp(names[i] + len - 5, ".json") != 0)
+			continue;
+		snprintf(sigpath, sizeof sigpath, "%s.sig", names[i]);
+		if (ledger_read_at(l, commit, names[i], &text, &tl) == 0 &&
+		    event_parse(text, tl, names[i], &ev) == 0) {
+			if (ledger_read_at(l, commit, sigpath, &sig, &sl) != 0)
+				error_clear();
+			json_array_append_new(items, json_pack("{s:o, s:s, s:s?}", "event", ev, "text", text,
+							      "sig", sig));
+		}
+		free(text);
+		free(sig);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc == 0)
+		rc = verify_roster_build(out, items, trust_root);
+	json_decref(items);
+	return rc;
+}
+
+struct push_ctx {
+	ledger *l;
+	const char *tip;
+	const verify_roster *roster;
+};
+
+static int check_pushed_event(const char *commit, time_t when, const char *path, const char *data,
+			      size_t len, void *payload)
+{
+	struct push_ctx *p = payload;
+	char case_id[96], event_id[96], sigpath[600], reason[512];
+	json_t *ev;
+	char *sig = NULL;
+	size_t slen = 0;
+	if (!event_path_parse(path, case_id, event_id))
+		return 0;
+	if (event_parse(data, len, path, &ev) != 0)
+		return ERR_CONFLICT;
+	snprintf(sigpath, sizeof sigpath, "%s.sig", path);
+	if (ledger_read_at(p->l, p->tip, sigpath, &sig, &slen) != 0)
+		error_clear();
+	bool ok = verify_event(p->roster, ev, data, len, sig, slen, reason, sizeof reason);
+	json_decref(ev);
+	free(sig);
+	if (!ok)
+		return error_set(ERR_CONFLICT, _("commit %.12s: %s: %s"), commit, path, reason);
+	return 0;
+}
+
+int audit_push(ledger *hub, const char *old, const char *tip, const char *trust_root,
+	       char *root_out, size_t root_size)
+{
+	verify_roster *r;
+	int rc = roster_at(hub, tip, trust_root, &r);
+	if (rc)
+		return rc;
+	if (root_out)
+		root_out[0] = '\0';
+	if ((!trust_root || !*trust_root) && json_array_size(verify_roster_entries(r)) == 0 &&
+	    json_array_size(verify_roster_problems(r)) == 0) {
+		/* A unit without a roster yet: nothing can be verified. */
+		verify_roster_free(r);
+		return 0;
+	}
+	const json_t *problems = verify_roster_problems(r);
+	if (json_array_size(problems)) {
+		const json_t *p = json_array_get(problems, 0);
+		rc = error_set(ERR_CONFLICT, _("roster change %s: %s"), event_str(p, "event"),
+			       event_str(p, "problem"));
+	}
+	struct push_ctx ctx = {hub, tip, r};
+	if (rc == 0)
+		rc = ledger_walk_added(hub, old, tip, check_pushed_event, &ctx);
+	if (rc == 0 && root_out)
+		snprintf(root_out, root_size, "%s", verify_roster_root(r) ? verify_roster_root(r) : "");
+	verify_roster_free(r);
+	return rc;
+}

@@ -18,4 +18,13 @@
  *  "files": [{"path", "problem"}], "summary": {...}} */
 int audit_run(workspace *ws, const char *case_id, json_t **report);
 
+/* The hub's pre-receive rule: every event added between old ("" for none)
+ * and tip must be signed validly under the roster as of tip, whose roster
+ * changes must all be valid from trust_root (NULL: the first admin, whose
+ * key is written to root_out for the hub to pin).  ERR_CONFLICT naming the
+ * commit, the file and the reason otherwise.  A hub with no pinned root
+ * and a history with no roster at all cannot check anything: accepted. */
+int audit_push(ledger *hub, const char *old, const char *tip, const char *trust_root,
+	       char *root_out, size_t root_size);
+
 #endif

@@ -141,13 +141,58 @@ static int head_tree(ledger *l, git_commit **commit, git_tree **tree)
 	return 0;
 }
 
+static int commit_tree_at(ledger *l, const char *commit, git_commit **c, git_tree **t)
+{
+	git_oid oid;
+	*c = NULL;
+	*t = NULL;
+	if (!commit)
+		return head_tree(l, c, t);
+	if (git_oid_fromstr(&oid, commit) < 0 || git_commit_lookup(c, l->repo, &oid) < 0 ||
+	    git_commit_tree(t, *c) < 0)
+		return git_fail(commit);
+	return 0;
+}
+
 int ledger_read(ledger *l, const char *path, char **data, size_t *len)
+{
+	return ledger_read_at(l, NULL, path, data, len);
+}
+
+int ledger_list_at(ledger *l, const char *commit, const char *dir, char ***names, size_t *n)
+{
+	git_commit *c;
+	git_tree *t, *sub = NULL;
+	git_tree_entry *e = NULL;
+	*names = NULL;
+	*n = 0;
+	int rc = commit_tree_at(l, commit, &c, &t);
+	if (rc)
+		return rc;
+	if (t && git_tree_entry_bypath(&e, t, dir) == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&sub, l->repo, git_tree_entry_id(e)) == 0) {
+		size_t count = git_tree_entrycount(sub);
+		*names = calloc(count ? count : 1, sizeof **names);
+		for (size_t i = 0; *names && i < count; i++)
+			if (asprintf(&(*names)[(*n)++], "%s/%s", dir,
+				     git_tree_entry_name(git_tree_entry_byindex(sub, i))) < 0)
+				(*names)[--(*n)] = NULL;
+	}
+	git_error_clear();
+	git_tree_free(sub);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(c);
+	return 0;
+}
+
+int ledger_read_at(ledger *l, const char *commit, const char *path, char **data, size_t *len)
 {
 	git_commit *c;
 	git_tree *t;
 	git_tree_entry *e = NULL;
 	git_blob *b = NULL;
-	int rc = head_tree(l, &c, &t);
+	int rc = commit_tree_at(l, commit, &c, &t);
 	if (rc)
 		return rc;
 	if (!t || git_tree_entry_bypath(&e, t, path) < 0) {

@@ -59,6 +59,10 @@ int ledger_head(ledger *l, char out[41]);
 /* Read a file at the head (or at commit when not NULL). Caller frees. */
 int ledger_read(ledger *l, const char *path, char **data, size_t *len);
 bool ledger_exists(ledger *l, const char *path);
+/* Read a file as of a commit (hex).  Caller frees. */
+int ledger_read_at(ledger *l, const char *commit, const char *path, char **data, size_t *len);
+/* Paths under a directory of a commit's tree (non-recursive), as an array. */
+int ledger_list_at(ledger *l, const char *commit, const char *dir, char ***names, size_t *n);
 
 /* Called for each file added by a commit.  Return non-zero to stop. */
 typedef int (*ledger_added_cb)(const char *commit, time_t commit_time,

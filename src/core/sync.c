@@ -4,6 +4,8 @@
  * sync.h.
  */
 #include "sync.h"
+#include "audit.h"
+#include "sign.h"
 #include "error.h"
 #include "event.h"
 #include "i18n.h"
@@ -492,6 +494,25 @@ static int merge_signature(workspace *ws, git_signature **sig)
 	return 0;
 }
 
+/* Merge commits are signed like every other commit (namespace "git"). */
+static int write_signed_merge(workspace *ws, const git_signature *sig, const char *msg,
+			      const git_tree *tree, git_commit *ours, git_commit *theirs, git_oid *out)
+{
+	git_repository *repo = ledger_repository(ws->ledger);
+	const git_commit *parents[2] = {ours, theirs};
+	git_buf buf = {0};
+	char *signature = NULL;
+	int rc = 0;
+	if (git_commit_create_buffer(&buf, repo, sig, sig, NULL, msg, tree, 2, parents) < 0)
+		rc = git_fail(_("writing the merge commit"));
+	else if ((rc = workspace_sign(ws, SIGN_NS_GIT, buf.ptr, buf.size, &signature)) == 0 &&
+		 git_commit_create_with_signature(out, repo, buf.ptr, signature, "gpgsig") < 0)
+		rc = git_fail(_("writing the merge commit"));
+	free(signature);
+	git_buf_dispose(&buf);
+	return rc;
+}
+
 static int make_merge(workspace *ws, git_commit *ours, git_commit *theirs, const char *label,
 		      git_oid *out)
 {
@@ -512,9 +533,7 @@ static int make_merge(workspace *ws, git_commit *ours, git_commit *theirs, const
 		goto done;
 	}
 	snprintf(msg, sizeof msg, "sync: union merge with %s\n", label);
-	const git_commit *parents[2] = {ours, theirs};
-	if (git_commit_create(out, repo, NULL, sig, sig, "UTF-8", msg, merged, 2, parents) < 0)
-		rc = git_fail(_("writing the merge commit"));
+	rc = write_signed_merge(ws, sig, msg, merged, ours, theirs, out);
 done:
 	git_signature_free(sig);
 	git_tree_free(merged);
@@ -1411,6 +1430,27 @@ int sync_hook_open(ledger **out)
 	return rc;
 }
 
+/* Signatures and roles, under the hub's pinned trust root (git config
+ * fieldbook.trustRoot, pinned on the first push that brings a roster). */
+static int hub_check_signatures(ledger *hub, const char *old, const char *new)
+{
+	git_repository *repo = ledger_repository(hub);
+	git_config *cfg = NULL;
+	git_buf pinned = {0};
+	char root[200] = "";
+	int rc = 0;
+	if (git_repository_config(&cfg, repo) < 0)
+		return git_fail(_("reading the hub's config"));
+	if (git_config_get_string_buf(&pinned, cfg, "fieldbook.trustRoot") < 0)
+		git_error_clear();
+	rc = audit_push(hub, old, new, pinned.size ? pinned.ptr : NULL, root, sizeof root);
+	if (rc == 0 && !pinned.size && root[0] && git_config_set_string(cfg, "fieldbook.trustRoot", root) < 0)
+		rc = git_fail(_("pinning the hub's trust root"));
+	git_buf_dispose(&pinned);
+	git_config_free(cfg);
+	return rc;
+}
+
 int sync_hook_check(ledger *hub, const char *old, const char *new, const char *ref)
 {
 	git_repository *repo = ledger_repository(hub);
@@ -1427,5 +1467,6 @@ int sync_hook_check(ledger *hub, const char *old, const char *new, const char *r
 		return error_set(ERR_CONFLICT,
 				 _("%s: %s does not contain the hub's head %s: rewriting the ledger's "
 				   "history is not allowed (force-push refused)"), ref, new, old);
-	return sync_validate(hub, git_oid_is_zero(&o) ? "" : old, new);
+	int rc = sync_validate(hub, git_oid_is_zero(&o) ? "" : old, new);
+	return rc ? rc : hub_check_signatures(hub, git_oid_is_zero(&o) ? "" : old, new);
 }

@@ -148,6 +148,21 @@ static void deadline_line(tui_app *app, case_view *c, int *y)
 	field(app, y, _("Deadline"), buf, A_BOLD);
 }
 
+static const char *review_label(const char *review)
+{
+	static const struct {
+		const char *state, *label; /* label: N_() */
+	} labels[] = {
+		{"pending", N_("awaiting approval")},
+		{"approved", N_("approved")},
+		{"returned", N_("returned")},
+	};
+	for (size_t i = 0; i < sizeof labels / sizeof *labels; i++)
+		if (strcmp(review, labels[i].state) == 0)
+			return _(labels[i].label);
+	return review;
+}
+
 static void timeline_row(tui_app *app, tui_screen *s, int row, int y, int width, bool selected)
 {
 	case_view *c = s->priv;
@@ -194,6 +209,8 @@ static void case_draw(tui_app *app, tui_screen *s, int y, int h)
 		field(app, &y, _("Still open"), buf, A_NORMAL);
 	}
 	field(app, &y, _("Outcome"), event_str(st, "outcome"), A_NORMAL);
+	field(app, &y, _("Review"), review_label(event_str(st, "review")),
+	      strcmp(event_str(st, "review"), "returned") == 0 ? tui_attr(app, TUI_C_FAIL) : A_NORMAL);
 	int used = y - y0;
 	if (h - used < 3)
 		return;

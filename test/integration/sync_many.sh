@@ -10,7 +10,8 @@ N=${SYNC_DEVICES:-20}
 E=${SYNC_EVENTS:-25}
 ND=${SYNC_DAEMON_DEVICES:-10}
 DPID=
-trap '[ -n "$DPID" ] && kill "$DPID" 2>/dev/null; rm -rf "$TMP"' EXIT
+stop_agents() { for i in $(seq "$N"); do [ -S "$TMP/d$i/agent.sock" ] && dev "$i" lock >/dev/null 2>&1; done; }
+trap 'stop_agents; [ -n "$DPID" ] && kill "$DPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 dev() { local h=$1; shift; "$FB" --home "$TMP/d$h" "$@"; }
 events_in() { git -C "$1" ls-tree -r --name-only main | grep -c '/events/[^/]*\.json$'; }
@@ -18,6 +19,7 @@ events_in() { git -C "$1" ls-tree -r --name-only main | grep -c '/events/[^/]*\.
 make_device() {
 	local i=$1 c
 	dev "$i" init --officer "3101-$(printf %04d "$i")" --name "officer$i" --unit HZ01 >/dev/null || return 1
+	dev "$i" unlock --for 10 >/dev/null || return 1 # the PIN once per device session
 	c=$(dev "$i" case new --form signboard --address "路$i号") || return 1
 	for k in $(seq 2 "$E"); do dev "$i" note "$c" "记录 $k" >/dev/null || return 1; done
 }

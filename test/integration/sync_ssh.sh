@@ -59,7 +59,7 @@ C=$(dev A case new --form signboard --address "解放路12号")
 : >"$HOME/.ssh/known_hosts"
 out=$(dev A sync "$URL" 2>&1); rc=$?
 expect_eq "an unknown host key is refused" "$rc" 1
-fp=$(ssh-keygen -lf "$S/host_key.pub" | awk '{print $2}')
+fp=$(ssh-keygen -lf "$S/host_key.pub" | awk '{print $2}' | sed 's/[+.]/\\&/g')
 expect_match "the message names the host and the key's fingerprint" "$out" "host key of 127.0.0.1 \\($fp\\).*known_hosts"
 expect_eq "nothing reached the hub" "$(git -C "$TMP/hub.git" rev-parse -q --verify main || echo none)" none
 

@@ -64,6 +64,8 @@ expect_eq "same site and party as the CLI" "$(site_of "$TUI")" "$(site_of "$CLI"
 
 # Order with a deadline, reinspect, close.
 keys o
+expect_screen "order offers the failed items, all marked" "[x] SB04"
+keys Enter
 wait_for "Days to rectify"; type_text "3"; keys Enter
 expect_screen "order recorded" "[ordered]"
 expect_screen "deadline countdown" "3 days left"

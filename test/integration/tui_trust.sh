@@ -135,6 +135,7 @@ wait_for "Search:"; type_text "Harbour"; keys Enter
 wait_for "Harbour Road 9"
 keys Enter
 wait_for "Case $K"
+expect_screen "the case view shows the review state" "Review     approved"
 keys G
 expect_screen "the approval by a non-supervisor is flagged with the reason" "needs the supervisor role"
 expect_screen "its mark" "!  2026-12-01"
@@ -156,6 +157,8 @@ wait_for "Dock Lane 2"
 keys Enter
 wait_for "Case $K2"
 expect_screen "monochrome marks are ASCII" "ok 2026-12-01"
+expect_screen "closed, waiting for approval" "awaiting approval"
+expect_screen "approve and return offered" "A Approve t Return"
 keys t
 wait_for "Not a supervisor here"; keys y
 wait_for "Reason for returning:"; keys Enter
