@@ -9,7 +9,8 @@ DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
 	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev \
-	libzip-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils
+	libzip-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils \
+	openssh-server python3 bc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
