@@ -95,11 +95,11 @@ check-deps:
 demo: all tools
 	@sh share/demo/make-demo.sh $(BUILD)
 
-run: all tools
+run: deps all tools
 	@sh share/demo/make-demo.sh $(BUILD)
 	FIELDBOOK_HOME=$(CURDIR)/$(BUILD)/demo $(BUILD)/fieldbook
 
-test: all unit tools
+test: deps all unit tools
 	@sh test/run $(BUILD)
 
 check-asan:
