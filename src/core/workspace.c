@@ -377,6 +377,7 @@ void workspace_lock(workspace *ws)
 {
 	sign_key_free(ws->key);
 	ws->key = NULL;
+	ws->use_agent = false; /* look for the agent again at the next unlock */
 }
 
 int workspace_config_save(workspace *ws)
