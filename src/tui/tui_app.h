@@ -238,6 +238,13 @@ int tui_attach_count(tui_app *app, const char *case_id, const char *item);
  * 0 synced, 1 cancelled or nothing to sync with, <0 failed (shown). */
 int tui_sync_run(tui_app *app);
 
+/* tui_export.c: export a case's evidence package (output prompt, folder or
+ * zip, redacted or not) with a progress bar, verify it, show the verdict.
+ * 0 verified, 1 cancelled (nothing written), <0 failed (shown). */
+int tui_export_run(tui_app *app, const char *case_id);
+/* tui_stats.c: counts per grid, category or officer within a date range. */
+int tui_stats_push(tui_app *app);
+
 /* tui_photo.c: preview of a photo.attached event's photo (chafa), or its
  * description without colours. */
 int tui_photo_push(tui_app *app, const json_t *event);

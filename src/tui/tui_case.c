@@ -444,6 +444,13 @@ static int act_return(tui_app *app, tui_screen *s)
 	return tui_review_decide(app, c->id, false) == 0 ? TUI_RELOAD : TUI_DONE;
 }
 
+static int act_export(tui_app *app, tui_screen *s)
+{
+	case_view *c = s->priv;
+	tui_export_run(app, c->id);
+	return TUI_DONE;
+}
+
 static const tui_key case_keys[] = {
 	{'i', N_("i"), N_("Inspect"), act_inspect, may_inspect},
 	{'o', N_("o"), N_("Order"), act_order, may_order},
@@ -457,6 +464,7 @@ static const tui_key case_keys[] = {
 	{'a', N_("a"), N_("Attach photo"), act_attach, NULL},
 	{'v', N_("v"), N_("View photo"), act_preview, on_photo},
 	{'h', N_("h"), N_("History"), act_history, NULL},
+	{'x', N_("x"), N_("Export"), act_export, NULL},
 	{TUI_ENTER, N_("Enter"), N_("Event"), act_event, NULL},
 	{0},
 };

@@ -249,6 +249,12 @@ static int act_lock(tui_app *app, tui_screen *s)
 static int act_quit(tui_app *app, tui_screen *s) { return TUI_QUIT; }
 static int act_stay(tui_app *app, tui_screen *s) { return TUI_DONE; }
 
+static int act_stats(tui_app *app, tui_screen *s)
+{
+	tui_stats_push(app);
+	return TUI_DONE;
+}
+
 static const tui_key list_keys[] = {
 	{TUI_ENTER, N_("Enter"), N_("Open"), act_open, have_case},
 	{'n', N_("n"), N_("New"), act_new, NULL},
@@ -258,6 +264,7 @@ static const tui_key list_keys[] = {
 	{'h', N_("h"), N_("History"), act_history, have_case},
 	{'R', N_("R"), N_("Review"), act_review, NULL},
 	{'S', N_("S"), N_("Sync"), act_sync, NULL},
+	{'T', N_("T"), N_("Stats"), act_stats, NULL},
 	{'L', N_("L"), N_("Lock"), act_lock, NULL},
 	{'q', N_("q"), N_("Quit"), act_quit, NULL},
 	{'\t', N_("Tab"), N_("Next filter"), act_next_filter, NULL},
