@@ -144,21 +144,7 @@ void cli_today(char out[11]) { util_time_local_date(util_now(), out); }
 
 void cli_local_time(const char *at, const char *tz, char *out, size_t size)
 {
-	time_t t;
-	int hh = 0, mm = 0;
-	if (util_time_parse(at, &t) != 0) {
-		snprintf(out, size, "%s", at);
-		return;
-	}
-	if (tz && (tz[0] == '+' || tz[0] == '-') && sscanf(tz + 1, "%2d:%2d", &hh, &mm) == 2)
-		t += (tz[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
-	else
-		tz = "UTC";
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[32];
-	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-	snprintf(out, size, "%s %s", buf, tz);
+	util_time_in_zone(at, tz, "%Y-%m-%d %H:%M", true, out, size);
 }
 
 int cmd_help(cli_args *a)

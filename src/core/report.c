@@ -36,21 +36,7 @@ static const char *str(const json_t *o, const char *k)
 /* "2026-11-23 10:00 +08:00" from an event's UTC time and its zone. */
 static void report_local_time(const char *at, const char *tz, char *out, size_t size)
 {
-	time_t t;
-	int hh = 0, mm = 0;
-	if (util_time_parse(at, &t) != 0) {
-		snprintf(out, size, "%s", at);
-		return;
-	}
-	if (tz && (tz[0] == '+' || tz[0] == '-') && sscanf(tz + 1, "%2d:%2d", &hh, &mm) == 2)
-		t += (tz[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
-	else
-		tz = "UTC";
-	struct tm tm;
-	char buf[32];
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(out, size, "%s %s", buf, tz);
+	util_time_in_zone(at, tz, "%Y-%m-%d %H:%M:%S", true, out, size);
 }
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));

@@ -315,3 +315,26 @@ int util_text_fit(const char *s, int width, bool pad, char *out, size_t size)
 	out[o] = '\0';
 	return used;
 }
+
+void util_time_in_zone(const char *at, const char *tz, const char *fmt, bool show_zone,
+		       char *out, size_t size)
+{
+	time_t t;
+	int hh = 0, mm = 0;
+	if (util_time_parse(at, &t) != 0) {
+		snprintf(out, size, "%s", at);
+		return;
+	}
+	if (tz && (tz[0] == '+' || tz[0] == '-') && sscanf(tz + 1, "%2d:%2d", &hh, &mm) == 2)
+		t += (tz[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+	else
+		tz = "UTC";
+	struct tm tm;
+	char buf[64];
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, fmt, &tm);
+	if (show_zone)
+		snprintf(out, size, "%s %s", buf, tz);
+	else
+		snprintf(out, size, "%s", buf);
+}

@@ -34,6 +34,11 @@ void util_time_compact(time_t t, char out[20]);
 void util_time_tz(time_t t, char out[8]);
 /* Local calendar date at t, "2026-11-23". */
 void util_time_local_date(time_t t, char out[11]);
+/* An event's UTC time (at) shown in its own zone (tz, "+08:00"): strftime
+ * fmt of the shifted time, then " +08:00" when show_zone ("UTC" when the
+ * zone is unknown); at itself when it cannot be parsed. */
+void util_time_in_zone(const char *at, const char *tz, const char *fmt, bool show_zone,
+		       char *out, size_t size);
 /* Parse "2026-11-23T04:47:29Z" (or with +hh:mm). */
 int util_time_parse(const char *s, time_t *out);
 /* Days from date a to date b ("YYYY-MM-DD"), b - a. */

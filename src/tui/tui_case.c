@@ -40,17 +40,7 @@ static const struct {
 
 void tui_local_time(const char *at, const char *tz, char *out, size_t size)
 {
-	time_t t;
-	int hh = 0, mm = 0;
-	if (util_time_parse(at, &t) != 0) {
-		snprintf(out, size, "%s", at);
-		return;
-	}
-	if (tz && (tz[0] == '+' || tz[0] == '-') && sscanf(tz + 1, "%2d:%2d", &hh, &mm) == 2)
-		t += (tz[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%d %H:%M", &tm);
+	util_time_in_zone(at, tz, "%Y-%m-%d %H:%M", false, out, size);
 }
 
 bool tui_case_allows(tui_app *app, const json_t *state, const char *type, const char *outcome)
