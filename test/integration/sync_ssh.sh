@@ -3,6 +3,11 @@
 # here): key authentication, host keys checked against ~/.ssh/known_hosts,
 # the hub's hook runs for every push.
 . "$FIELDBOOK_TOP/test/lib.sh"
+# Under ASan (make check-asan): libgit2 1.5's ssh transport leaks its
+# libssh2 known_hosts list on every connection, in frames LeakSanitizer
+# cannot name (Debian's libgit2 has no frame pointers), so leak detection is
+# off for this script only; every other check of ASan/UBSan stays on.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 export FIELDBOOK_PIN=123456
 SPID=
 trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"' EXIT
