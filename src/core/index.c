@@ -10,6 +10,7 @@
 #include "util.h"
 #include "verify.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,20 @@ static const char derived_reset[] =
 	"DELETE FROM events; DELETE FROM cases; DELETE FROM cases_fts; DELETE FROM photos;"
 	"DELETE FROM problems; DELETE FROM roster; DELETE FROM meta WHERE key = 'ledger_head';";
 
+/* SQLite says "disk I/O error" for a full disk: say what the user can fix. */
+static bool disk_full(fbindex *ix)
+{
+	int code = sqlite3_errcode(ix->db);
+	if (code == SQLITE_FULL)
+		return true;
+	return (code & 0xff) == SQLITE_IOERR && sqlite3_system_errno(ix->db) == ENOSPC;
+}
+
 static int db_fail(fbindex *ix, const char *what)
 {
+	if (disk_full(ix))
+		return error_set(ERR_IO, _("%s: %s: the disk is full (no space left on the device); "
+					   "free some space and try again"), ix->path, what);
 	return error_set(ERR_DB, "%s: %s: %s", ix->path, what, sqlite3_errmsg(ix->db));
 }
 
@@ -74,7 +87,8 @@ static int exec(fbindex *ix, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int rc = error_set(ERR_DB, "%s: %s", ix->path, msg ? msg : "sqlite error");
+		int rc = disk_full(ix) ? db_fail(ix, _("writing the index"))
+				       : error_set(ERR_DB, "%s: %s", ix->path, msg ? msg : "sqlite error");
 		sqlite3_free(msg);
 		return rc;
 	}
