@@ -99,6 +99,13 @@ static void print_case_row(const json_t *s)
 	printf("%s\n", party);
 }
 
+static int print_row_cb(json_t *summary, void *shown)
+{
+	print_case_row(summary);
+	(*(long *)shown)++;
+	return 0;
+}
+
 int cmd_list(cli_args *a)
 {
 	const char *status = "open", *search = NULL;
@@ -111,21 +118,21 @@ int cmd_list(cli_args *a)
 	if ((rc = cli_parse(a, opts, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
 		return rc;
 	cli_today(today);
-	if (index_case_summaries(ws->index, status, search, today, 0, 0, &out) != 0) {
+	long shown = 0;
+	if (json)
+		rc = index_case_summaries(ws->index, status, search, today, 0, 0, &out);
+	else /* streamed: memory does not grow with the number of cases */
+		rc = index_case_summaries_each(ws->index, status, search, today, 0, 0, print_row_cb, &shown);
+	if (rc != 0) {
 		workspace_free(ws);
 		return cli_error();
 	}
-	size_t i;
-	json_t *c;
-	if (json)
+	if (json) {
 		cli_print_json(out);
-	else {
-		json_array_foreach(out, i, c)
-			print_case_row(c);
-		if (!json_array_size(out))
-			fprintf(stderr, _("no cases\n"));
+		json_decref(out);
+	} else if (!shown) {
+		fprintf(stderr, _("no cases\n"));
 	}
-	json_decref(out);
 	workspace_free(ws);
 	return CLI_OK;
 }

@@ -755,8 +755,9 @@ static json_t *row_state(sqlite3_stmt *st)
 #undef COL
 }
 
-int index_case_summaries(fbindex *ix, const char *status, const char *search,
-			 const char *today, long limit, long offset, json_t **out)
+int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
+			      const char *today, long limit, long offset,
+			      index_summary_cb cb, void *payload)
 {
 	sqlite3_stmt *st;
 	char *pat = NULL;
@@ -764,16 +765,31 @@ int index_case_summaries(fbindex *ix, const char *status, const char *search,
 			      " grid, address, party, officer", status, search, today, limit, offset, &pat);
 	if (rc)
 		return rc;
-	json_t *arr = json_array();
 	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *state = row_state(st);
-		json_array_append_new(arr, case_summary(state, today));
+		json_t *summary = case_summary(state, today);
+		rc = cb(summary, payload);
+		json_decref(summary);
 		json_decref(state);
 	}
-	rc = r == SQLITE_DONE ? 0 : db_fail(ix, "list");
+	if (rc == 0 && r != SQLITE_DONE)
+		rc = db_fail(ix, "list");
 	sqlite3_finalize(st);
 	free(pat);
+	return rc;
+}
+
+static int collect(json_t *summary, void *arr)
+{
+	return json_array_append(arr, summary) ? error_set(ERR_NOMEM, "out of memory") : 0;
+}
+
+int index_case_summaries(fbindex *ix, const char *status, const char *search,
+			 const char *today, long limit, long offset, json_t **out)
+{
+	json_t *arr = json_array();
+	int rc = index_case_summaries_each(ix, status, search, today, limit, offset, collect, arr);
 	if (rc) {
 		json_decref(arr);
 		return rc;

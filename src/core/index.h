@@ -42,6 +42,12 @@ int index_case_list(fbindex *ix, const char *status, const char *search,
  * limit <= 0: all; offset: rows to skip. */
 int index_case_summaries(fbindex *ix, const char *status, const char *search,
 			 const char *today, long limit, long offset, json_t **out);
+/* The same, one summary at a time (borrowed), without building a list:
+ * cb returning non-zero stops and is returned. */
+typedef int (*index_summary_cb)(json_t *summary, void *payload);
+int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
+			      const char *today, long limit, long offset,
+			      index_summary_cb cb, void *payload);
 /* Cases holding a photo with this sha256 (array of case ids). */
 int index_photo_cases(fbindex *ix, const char *sha256, json_t **out);
 /* Ledger files the index could not read, [{path, problem}]. */
