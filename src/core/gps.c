@@ -110,6 +110,9 @@ bool gps_update(gps_conn *g, workspace *ws, int timeout_ms)
 			break;
 		if (gps_read(&g->d, NULL, 0) < 0)
 			break; /* gpsd went away: keep the last position */
+		/* gpsd runs (e.g. socket-activated) but has no receiver: do not wait */
+		if ((g->d.set & DEVICELIST_SET) && g->d.devices.ndevices == 0)
+			break;
 		int got = take_fix(g, ws);
 		best = got > best ? got : best;
 	}
