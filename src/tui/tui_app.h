@@ -91,6 +91,8 @@ struct tui_app {
 	struct gps_conn *gps;  /* gpsd connection, NULL without gpsd */
 	double gps_retry;      /* monotonic seconds of the next connect attempt */
 	double last_key;       /* monotonic seconds of the last key */
+	char unsynced_head[41]; /* ledger head the count below was made for */
+	long unsynced;          /* events no hub has yet (status bar) */
 };
 
 /* Colour slots: name, foreground, background, attribute without colour. */

@@ -7,6 +7,7 @@
  * is unset; otherwise each slot falls back to reverse/bold.
  */
 #include "tui_app.h"
+#include "core/sync.h"
 #include "core/i18n.h"
 #include "core/util.h"
 
@@ -145,9 +146,21 @@ json_t *tui_wrap(const char *text, int width)
 
 /* --- bars -------------------------------------------------------------------------- */
 
+/* Recounted only when the ledger head moved (a record, a sync). */
+static long unsynced_events(tui_app *app)
+{
+	char head[41] = "";
+	if (ledger_head(app->ws->ledger, head) == 0 && strcmp(head, app->unsynced_head) != 0) {
+		sync_unsynced(app->ws->ledger, 9999, &app->unsynced);
+		snprintf(app->unsynced_head, sizeof app->unsynced_head, "%s", head);
+	}
+	return app->unsynced;
+}
+
 void tui_draw_status(tui_app *app)
 {
 	const workspace *ws = app->ws;
+	long unsynced = unsynced_events(app);
 	char gps[96], line[512];
 	if (ws->where.has && strcmp(ws->where.src, "gps") == 0 && ws->where.acc_m >= 0)
 		snprintf(gps, sizeof gps, _("GPS ±%.0fm"), ws->where.acc_m);
@@ -155,8 +168,8 @@ void tui_draw_status(tui_app *app)
 		snprintf(gps, sizeof gps, "%s", _("GPS"));
 	else
 		snprintf(gps, sizeof gps, "%s", _("no GPS"));
-	snprintf(line, sizeof line, _(" %s %s | %s | unsynced %d | %s"), ws->name ? ws->name : "",
-		 ws->officer ? ws->officer : "", ws->unit ? ws->unit : "", 0, gps);
+	snprintf(line, sizeof line, _(" %s %s | %s | unsynced %ld | %s"), ws->name ? ws->name : "",
+		 ws->officer ? ws->officer : "", ws->unit ? ws->unit : "", unsynced, gps);
 	attr_t a = tui_attr(app, TUI_C_STATUS);
 	int dw = tui_width(app->today) + 1;
 	tui_put(0, 0, COLS, line, a, true);

@@ -25,6 +25,7 @@ dev a case new --form lane --address "Main Street 5" >/dev/null
 
 tui_start 80 24
 wait_for "Cases: open (1)"
+expect_screen "before the sync, the status bar counts the event no hub has" "unsynced 1 "
 keys S
 expect_screen "two hubs: a picker" "Sync with"
 expect_screen "the picker names the hubs" "central  $TMP/hub.git"
@@ -36,6 +37,7 @@ expect_screen "merged" "merged"
 keys q
 expect_screen "the list shows the case that came in" "Cases: open (2)"
 expect_screen "the other device's case" "解放路12号"
+expect_screen "after the sync nothing is unsynced" "unsynced 0 "
 expect_eq "the hub has both cases" "$(git -C "$TMP/hub.git" ls-tree -r --name-only main | grep -c 'case.opened\|/events/' | tr -d ' ')" "$(git -C "$TMP/a/ledger.git" ls-tree -r --name-only main | grep -c 'case.opened\|/events/' | tr -d ' ')"
 keys q
 wait_for "[fieldbook exited 0]"
