@@ -153,6 +153,9 @@ const char *tui_skip(const char *s, int cols);
 /* Lines of text broken to width columns (new array of strings). */
 json_t *tui_wrap(const char *text, int width);
 void tui_draw_status(tui_app *app);
+/* A centred box for long work: title, one line of detail, a bar filled to
+ * fraction (0..1; <= 0: empty). */
+void tui_draw_progress(tui_app *app, const char *title, const char *detail, double fraction);
 void tui_draw_title(tui_app *app, const char *title);
 void tui_draw_keybar(tui_app *app, tui_screen *s);
 void tui_draw_msg(tui_app *app);

@@ -352,3 +352,25 @@ void tui_columns_header(tui_app *app, const tui_column *cols, size_t n, const in
 		x += w[i] + 1;
 	}
 }
+
+void tui_draw_progress(tui_app *app, const char *title, const char *detail, double fraction)
+{
+	int w = COLS - 8 > 60 ? 60 : COLS - 8, y = LINES / 2 - 2, x = (COLS - w) / 2;
+	attr_t a = tui_attr(app, TUI_C_DIALOG);
+	if (w < 10)
+		return;
+	for (int i = 0; i < 4; i++)
+		tui_put(y + i, x, w, "", a, true);
+	tui_put(y, x + 1, w - 2, title, a | A_BOLD, false);
+	tui_put(y + 1, x + 2, w - 4, detail, a, true);
+	int bw = w - 4, fill = fraction > 0 ? (int)((double)bw * fraction) : 0;
+	if (fill > bw)
+		fill = bw;
+	char bar[1024];
+	int n = 0;
+	for (int i = 0; i < bw && n < (int)sizeof bar - 4; i++)
+		n += snprintf(bar + n, sizeof bar - (size_t)n, "%s",
+			      i < fill ? (app->ascii ? "#" : "\u2588") : (app->ascii ? "." : "\u2591"));
+	tui_put(y + 2, x + 2, bw, bar, a, false);
+	refresh();
+}

@@ -36,35 +36,15 @@ typedef struct {
 static void draw_progress(tui_app *app, const char *case_id, size_t files, size_t ftotal,
 			  uint64_t bytes, uint64_t btotal)
 {
-	int w = COLS - 8 > 60 ? 60 : COLS - 8, y = LINES / 2 - 2, x = (COLS - w) / 2;
-	attr_t a = tui_attr(app, TUI_C_DIALOG);
-	char line[512];
-	if (w < 10)
-		return;
-	for (int i = 0; i < 4; i++)
-		tui_put(y + i, x, w, "", a, true);
-	snprintf(line, sizeof line, _(" Exporting %s "), case_id);
-	tui_put(y, x + 1, w - 2, line, a | A_BOLD, false);
+	char title[256], line[512];
+	snprintf(title, sizeof title, _(" Exporting %s "), case_id);
 	if (ftotal)
 		snprintf(line, sizeof line, _("%zu of %zu files, %.1f of %.1f MiB"), files, ftotal,
 			 bytes / 1048576.0, btotal / 1048576.0);
 	else
 		snprintf(line, sizeof line, "%s", _("preparing..."));
-	tui_put(y + 1, x + 2, w - 4, line, a, true);
-	int bw = w - 4, fill = 0;
-	if (btotal)
-		fill = (int)((double)bw * (double)bytes / (double)btotal);
-	else if (ftotal)
-		fill = (int)((double)bw * (double)files / (double)ftotal);
-	if (fill > bw)
-		fill = bw;
-	char bar[1024];
-	int n = 0;
-	for (int i = 0; i < bw && n < (int)sizeof bar - 4; i++)
-		n += snprintf(bar + n, sizeof bar - (size_t)n, "%s",
-			      i < fill ? (app->ascii ? "#" : "█") : (app->ascii ? "." : "░"));
-	tui_put(y + 2, x + 2, bw, bar, a, false);
-	refresh();
+	double f = btotal ? (double)bytes / (double)btotal : ftotal ? (double)files / (double)ftotal : 0;
+	tui_draw_progress(app, title, line, f);
 }
 
 static void on_progress(size_t files, size_t ftotal, uint64_t bytes, uint64_t btotal, void *payload)

@@ -44,15 +44,8 @@ static const char *stage_label(const char *stage)
 /* The box with the remote, the stage and a bar of done/total. */
 static void draw_progress(tui_app *app, const char *remote, const sync_progress *p)
 {
-	int w = COLS - 8 > 60 ? 60 : COLS - 8, y = LINES / 2 - 2, x = (COLS - w) / 2;
-	attr_t a = tui_attr(app, TUI_C_DIALOG);
-	char line[512];
-	if (w < 10)
-		return;
-	for (int i = 0; i < 4; i++)
-		tui_put(y + i, x, w, "", a, true);
-	snprintf(line, sizeof line, _(" Syncing with %s "), remote);
-	tui_put(y, x + 1, w - 2, line, a | A_BOLD, false);
+	char title[256], line[512];
+	snprintf(title, sizeof title, _(" Syncing with %s "), remote);
 	if (p && p->total)
 		snprintf(line, sizeof line, _("%s: %zu of %zu objects, %zu KB"), stage_label(p->stage),
 			 p->done, p->total, p->bytes / 1024);
@@ -60,17 +53,7 @@ static void draw_progress(tui_app *app, const char *remote, const sync_progress 
 		snprintf(line, sizeof line, _("%s: %zu KB"), stage_label(p->stage), p->bytes / 1024);
 	else
 		snprintf(line, sizeof line, "%s", _("connecting..."));
-	tui_put(y + 1, x + 2, w - 4, line, a, true);
-	int bw = w - 4, fill = p && p->total ? (int)((double)bw * (double)p->done / (double)p->total) : 0;
-	if (fill > bw)
-		fill = bw;
-	char bar[1024];
-	int n = 0;
-	for (int i = 0; i < bw && n < (int)sizeof bar - 4; i++)
-		n += snprintf(bar + n, sizeof bar - (size_t)n, "%s", i < fill ? (app->ascii ? "#" : "█")
-									    : (app->ascii ? "." : "░"));
-	tui_put(y + 2, x + 2, bw, bar, a, false);
-	refresh();
+	tui_draw_progress(app, title, line, p && p->total ? (double)p->done / (double)p->total : 0);
 }
 
 static void on_progress(const sync_progress *p, void *payload)
