@@ -104,16 +104,6 @@ static void apply_order(json_t *st, const json_t *ev)
 	json_object_set_new(st, "open_items", items);
 }
 
-static bool contains(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return true;
-	return false;
-}
-
 /* Items of the order still open after a reinspection: those not answered,
  * and those the form judged failed again (the event's "failures"). */
 static json_t *still_open(const json_t *open, const json_t *ev)
@@ -125,7 +115,7 @@ static json_t *still_open(const json_t *open, const json_t *ev)
 	json_t *it;
 	json_array_foreach(open, i, it) {
 		const char *id = json_string_value(it);
-		if (!json_object_get(answers, id) || contains(failures, id))
+		if (!json_object_get(answers, id) || event_array_has(failures, id))
 			json_array_append(left, it);
 	}
 	return left;

@@ -279,3 +279,13 @@ bool roster_path_parse(const char *path, char event_id[96])
 	event_id[el - 5] = '\0';
 	return true;
 }
+
+bool event_array_has(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	return false;
+}

@@ -59,6 +59,9 @@ int event_path(const char *case_id, const char *event_id, char *out, size_t size
 /* Does a ledger path name an event file?  Fills case id and event id. */
 bool event_path_parse(const char *path, char case_id[96], char event_id[96]);
 
+/* Does a JSON array of strings (item ids, case ids) hold s? */
+bool event_array_has(const json_t *arr, const char *s);
+
 /* Roster changes: roster/<event-id>.json (+ .sig). */
 int roster_event_path(const char *event_id, char *out, size_t size);
 bool roster_path_parse(const char *path, char event_id[96]);

@@ -245,16 +245,6 @@ static char *answer_text(const builder *b, const form_item *it, const json_t *v)
 	return out;
 }
 
-static bool in_array(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return true;
-	return false;
-}
-
 static void build_checklist(builder *b, const json_t *ev)
 {
 	static const double w[] = {0.8, 3.0, 2.0, 2.4, 3.4};
@@ -270,7 +260,7 @@ static void build_checklist(builder *b, const json_t *ev)
 	json_t *v;
 	json_object_foreach((json_t *)answers, id, v) {
 		const form_item *it = b->in->form ? form_item_find(b->in->form, id) : NULL;
-		bool failed = in_array(fails, id);
+		bool failed = event_array_has(fails, id);
 		char *ans = answer_text(b, it, v);
 		char *shown = failed ? fmt("%s ✗", ans) : g_strdup(ans);
 		json_array_append_new(rows, json_pack("[s, s, s, s, s]", id, it ? form_item_label(it, b->lang) : "",

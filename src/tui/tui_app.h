@@ -155,6 +155,8 @@ json_t *tui_wrap(const char *text, int width);
 void tui_draw_status(tui_app *app);
 /* A centred box for long work: title, one line of detail, a bar filled to
  * fraction (0..1; <= 0: empty). */
+/* Append one formatted line to a JSON array of lines (summary screens). */
+void tui_lines_add(json_t *lines, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tui_draw_progress(tui_app *app, const char *title, const char *detail, double fraction);
 void tui_draw_title(tui_app *app, const char *title);
 void tui_draw_keybar(tui_app *app, tui_screen *s);

@@ -161,17 +161,6 @@ void tui_check_detail(tui_app *app, tui_screen *s, int y)
 
 /* --- record --------------------------------------------------------------------------- */
 
-static void add_line(json_t *lines, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_line(json_t *lines, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	json_array_append_new(lines, json_string(buf));
-}
-
 /* Summary lines: counts, then each failure with basis and default days. */
 static json_t *summary(tui_app *app, check_view *c)
 {
@@ -184,18 +173,18 @@ static json_t *summary(tui_app *app, check_view *c)
 		if (form_item_failed(c->form, it, c->answers))
 			json_array_append_new(fails, json_integer((json_int_t)i));
 	}
-	add_line(lines, _("%zu of %zu items answered, %zu failed."), answered, c->nrows,
+	tui_lines_add(lines, _("%zu of %zu items answered, %zu failed."), answered, c->nrows,
 		 json_array_size(fails));
 	size_t k;
 	json_t *v;
 	json_array_foreach(fails, k, v) {
 		const form_item *it = tui_check_item(c, (int)json_integer_value(v));
 		const char *basis = form_item_legal_basis(it, app->lang);
-		add_line(lines, "x %s %s", form_item_id(it), form_item_label(it, app->lang));
+		tui_lines_add(lines, "x %s %s", form_item_id(it), form_item_label(it, app->lang));
 		if (basis && *basis)
-			add_line(lines, _("  basis: %s"), basis);
+			tui_lines_add(lines, _("  basis: %s"), basis);
 		if (form_item_fail_days(it) >= 0)
-			add_line(lines, _("  default deadline: %d days"), form_item_fail_days(it));
+			tui_lines_add(lines, _("  default deadline: %d days"), form_item_fail_days(it));
 	}
 	json_decref(fails);
 	return lines;

@@ -11,6 +11,7 @@
 #include "core/i18n.h"
 #include "core/util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,4 +374,14 @@ void tui_draw_progress(tui_app *app, const char *title, const char *detail, doub
 			      i < fill ? (app->ascii ? "#" : "\u2588") : (app->ascii ? "." : "\u2591"));
 	tui_put(y + 2, x + 2, bw, bar, a, false);
 	refresh();
+}
+
+void tui_lines_add(json_t *lines, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	json_array_append_new(lines, json_string(buf));
 }

@@ -75,17 +75,6 @@ static void default_out(tui_app *app, const char *case_id, char *out, size_t siz
 	}
 }
 
-static void add(json_t *lines, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(json_t *lines, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	json_array_append_new(lines, json_string(buf));
-}
-
 /* The verdict line of a pkgverify report (as the CLI's verify prints it). */
 static void verdict_line(const json_t *rep, char *out, size_t size)
 {
@@ -108,23 +97,23 @@ static json_t *summary_lines(const json_t *rep, const char *verdict, const char 
 			     bool redact)
 {
 	json_t *l = json_array();
-	add(l, "%s", verdict);
-	add(l, _("Package: %s"), out);
-	add(l, _("Format: %s"), zip ? _("zip file") : _("folder"));
+	tui_lines_add(l, "%s", verdict);
+	tui_lines_add(l, _("Package: %s"), out);
+	tui_lines_add(l, _("Format: %s"), zip ? _("zip file") : _("folder"));
 	if (redact)
-		add(l, "%s", _("Redacted for publication: personal fields and party contact replaced"));
-	add(l, _("Files: %lld"), json_integer_value(json_object_get(rep, "files")));
+		tui_lines_add(l, "%s", _("Redacted for publication: personal fields and party contact replaced"));
+	tui_lines_add(l, _("Files: %lld"), json_integer_value(json_object_get(rep, "files")));
 	const json_t *root = json_object_get(rep, "root");
 	if (json_is_object(root))
-		add(l, _("Trust root: %s (%s)"), json_string_value(json_object_get(root, "fingerprint")),
+		tui_lines_add(l, _("Trust root: %s (%s)"), json_string_value(json_object_get(root, "fingerprint")),
 		    json_string_value(json_object_get(root, "officer")));
 	size_t i;
 	json_t *f;
 	json_array_foreach(json_object_get(rep, "failures"), i, f)
-		add(l, "  %s: %s", json_string_value(json_object_get(f, "file")),
+		tui_lines_add(l, "  %s: %s", json_string_value(json_object_get(f, "file")),
 		    json_string_value(json_object_get(f, "problem")));
-	add(l, "%s", "");
-	add(l, "%s", _("Check it anywhere: fieldbook verify PACKAGE, or sha256sum -c manifest-sha256.txt "
+	tui_lines_add(l, "%s", "");
+	tui_lines_add(l, "%s", _("Check it anywhere: fieldbook verify PACKAGE, or sha256sum -c manifest-sha256.txt "
 		       "in the bag"));
 	return l;
 }

@@ -66,42 +66,31 @@ static void on_progress(const sync_progress *p, void *payload)
 	draw_progress(ctx->app, ctx->remote, p);
 }
 
-static void add(json_t *lines, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(json_t *lines, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	json_array_append_new(lines, json_string(buf));
-}
-
 static json_t *summary_lines(const sync_summary *s, int rc)
 {
 	json_t *l = json_array();
-	add(l, _("Hub: %s %s"), s->remote, s->url);
+	tui_lines_add(l, _("Hub: %s %s"), s->remote, s->url);
 	if (s->refused)
-		add(l, _("REFUSED: %s"), s->reason);
+		tui_lines_add(l, _("REFUSED: %s"), s->reason);
 	else if (rc)
-		add(l, _("FAILED: %s"), error_last());
-	add(l, _("Received: %d events in %d commits"), s->events_received, s->commits_received);
-	add(l, _("Sent: %d events in %d commits"), s->events_sent, s->commits_sent);
+		tui_lines_add(l, _("FAILED: %s"), error_last());
+	tui_lines_add(l, _("Received: %d events in %d commits"), s->events_received, s->commits_received);
+	tui_lines_add(l, _("Sent: %d events in %d commits"), s->events_sent, s->commits_sent);
 	if (s->merged)
-		add(l, "%s", _("Both sides had new events: merged"));
+		tui_lines_add(l, "%s", _("Both sides had new events: merged"));
 	else if (s->fast_forward)
-		add(l, "%s", _("Brought up to date with the hub"));
+		tui_lines_add(l, "%s", _("Brought up to date with the hub"));
 	if (!rc)
-		add(l, "%s", s->pushed ? _("The hub has everything from this device")
+		tui_lines_add(l, "%s", s->pushed ? _("The hub has everything from this device")
 				       : _("Nothing was sent"));
 	if (s->attempts > 1)
-		add(l, _("%d attempts (someone else was syncing)"), s->attempts);
-	add(l, _("Cases changed here: %zu"), json_object_size(s->cases));
+		tui_lines_add(l, _("%d attempts (someone else was syncing)"), s->attempts);
+	tui_lines_add(l, _("Cases changed here: %zu"), json_object_size(s->cases));
 	const char *id;
 	json_t *v;
 	json_object_foreach(s->cases, id, v)
-		add(l, "  %s", id);
-	add(l, _("Head: %.12s -> %.12s"), s->old_head, s->new_head);
+		tui_lines_add(l, "  %s", id);
+	tui_lines_add(l, _("Head: %.12s -> %.12s"), s->old_head, s->new_head);
 	return l;
 }
 
