@@ -4,7 +4,14 @@ DESTDIR ?=
 BUILD   ?= build
 CC      ?= cc
 
-PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw chafa libjpeg libutf8proc libgps libzip cairo pangocairo
+# What every fieldbook process links; the heavy parts are plugins (src/plugin,
+# see src/core/plugin.h), each linked with its own libraries.
+CORE_PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw libjpeg libutf8proc libzip
+PLUGINS := report gps chafa
+PLUGIN_PKGS_report := jansson glib-2.0 cairo pangocairo libjpeg
+PLUGIN_PKGS_gps := libgps
+PLUGIN_PKGS_chafa := chafa
+PKGS := $(CORE_PKGS) chafa libgps cairo pangocairo
 DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
@@ -13,7 +20,7 @@ DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
 	openssh-server python3 bc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKG_LIBS   := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lm
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -28,6 +35,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o) $(TUI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+PLUGIN_SO := $(PLUGINS:%=$(BUILD)/fieldbook-%.so)
 TOOL_SRC := $(sort $(wildcard test/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 PO       := $(wildcard share/po/*.po)
@@ -36,7 +44,7 @@ MO       := $(PO:share/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/fieldbook.mo)
 .PHONY: all run test check-asan install uninstall deps check-deps clean demo \
 	unit tools bench fuzz pot po print-cflags print-libs
 
-all: check-deps $(BUILD)/fieldbook $(MO)
+all: check-deps $(BUILD)/fieldbook $(PLUGIN_SO) $(MO)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +56,10 @@ $(BUILD)/libfbcore.a: $(CORE_OBJ)
 
 $(BUILD)/fieldbook: $(APP_OBJ) $(BUILD)/libfbcore.a
 	$(CC) -o $@ $(APP_OBJ) $(BUILD)/libfbcore.a $(LDLIBS_ALL)
+
+$(BUILD)/fieldbook-%.so: src/plugin/plugin_%.c src/core/plugin.h
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(SANFLAGS) \
+		$$(pkg-config --libs $(PLUGIN_PKGS_$*))
 
 $(BUILD)/test/%: test/unit/%.c $(BUILD)/libfbcore.a
 	@mkdir -p $(dir $@)
@@ -137,6 +149,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fieldbook/forms \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0755 $(BUILD)/fieldbook $(DESTDIR)$(PREFIX)/bin/fieldbook
+	install -d $(DESTDIR)$(PREFIX)/lib/fieldbook
+	install -m 0644 $(PLUGIN_SO) $(DESTDIR)$(PREFIX)/lib/fieldbook/
 	install -m 0644 forms/*.yaml $(DESTDIR)$(PREFIX)/share/fieldbook/forms/
 	install -m 0755 sync/hub-init $(DESTDIR)$(PREFIX)/bin/fieldbook-hub-init 2>/dev/null || true
 	for f in share/man/*.1; do [ -f $$f ] && install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
@@ -146,7 +160,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/fieldbook $(DESTDIR)$(PREFIX)/bin/fieldbook-hub-init
-	rm -rf $(DESTDIR)$(PREFIX)/share/fieldbook
+	rm -rf $(DESTDIR)$(PREFIX)/share/fieldbook $(DESTDIR)$(PREFIX)/lib/fieldbook
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/fieldbook*.1 $(DESTDIR)$(PREFIX)/share/man/man5/fieldbook*.5
 	rm -f $(DESTDIR)$(PREFIX)/share/locale/*/LC_MESSAGES/fieldbook.mo
 

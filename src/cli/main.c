@@ -113,7 +113,8 @@ int cli_open(cli_args *a, workspace **ws)
 	char *home;
 	if (workspace_home(a->home_opt, &home) != 0)
 		return cli_error();
-	int rc = workspace_open(ws, home);
+	/* list reads only the index: no ledger when the index is known fresh */
+	int rc = strcmp(a->argv[0], "list") == 0 ? workspace_open_query(ws, home) : workspace_open(ws, home);
 	free(home);
 	if (rc)
 		return cli_error();

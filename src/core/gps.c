@@ -4,14 +4,11 @@
 #include "gps.h"
 #include "util.h"
 
+#include "plugin.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__has_include)
-#if __has_include(<gps.h>)
-#define FB_HAVE_LIBGPS 1
-#endif
-#endif
+#include <time.h>
 
 static bool gps_enabled(const workspace *ws)
 {
@@ -28,31 +25,22 @@ static void note_skew(workspace *ws, long long gps_time)
 		json_object_del(ws->config, GPS_SKEW_KEY);
 }
 
-#ifdef FB_HAVE_LIBGPS
-
-#include <gps.h>
-#include <math.h>
-#include <time.h>
-
 struct gps_conn {
-	struct gps_data_t d;
+	const plugin_gps *lib;
+	void *conn;
 };
 
-bool gps_available(void) { return true; }
+bool gps_available(void) { return plugin_get("gps") != NULL; }
 
 gps_conn *gps_connect(const workspace *ws)
 {
 	const char *host = getenv("GPSD_HOST"), *port = getenv("GPSD_PORT");
+	const plugin_gps *lib;
 	gps_conn *g;
-	if (!gps_enabled(ws) || !(g = calloc(1, sizeof *g)))
+	if (!gps_enabled(ws) || !(lib = plugin_get("gps")) || !(g = calloc(1, sizeof *g)))
 		return NULL;
-	if (gps_open(host && *host ? host : "localhost", port && *port ? port : DEFAULT_GPSD_PORT,
-		     &g->d) != 0) {
-		free(g);
-		return NULL;
-	}
-	if (gps_stream(&g->d, WATCH_ENABLE | WATCH_JSON, NULL) != 0) {
-		gps_close(&g->d);
+	g->lib = lib;
+	if (!(g->conn = lib->open(host && *host ? host : "localhost", port && *port ? port : NULL))) {
 		free(g);
 		return NULL;
 	}
@@ -63,8 +51,7 @@ void gps_disconnect(gps_conn *g)
 {
 	if (!g)
 		return;
-	gps_stream(&g->d, WATCH_DISABLE, NULL);
-	gps_close(&g->d);
+	g->lib->close(g->conn);
 	free(g);
 }
 
@@ -75,24 +62,14 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static double accuracy(const struct gps_fix_t *f)
+/* Take a report if it is a usable fix: 0 no, 1 yes, 2 with accuracy. */
+static int take_fix(const plugin_gps_report *r, workspace *ws)
 {
-	double a = isfinite(f->eph) ? f->eph : -1;
-	if (a < 0 && isfinite(f->epx) && isfinite(f->epy))
-		a = f->epx > f->epy ? f->epx : f->epy;
-	return a < 0 ? -1 : round(a * 10) / 10;
-}
-
-/* Take the last report if it is a usable fix: 0 no, 1 yes, 2 with accuracy. */
-static int take_fix(gps_conn *g, workspace *ws)
-{
-	const struct gps_fix_t *f = &g->d.fix;
-	if (!(g->d.set & LATLON_SET) || f->mode < MODE_2D || !isfinite(f->latitude) ||
-	    !isfinite(f->longitude) || fabs(f->latitude) > 90 || fabs(f->longitude) > 180)
+	if (!r->fix)
 		return 0;
-	ws->where = (workspace_where){true, f->latitude, f->longitude, accuracy(f), "gps"};
-	if ((g->d.set & TIME_SET) && f->time.tv_sec > 0)
-		note_skew(ws, (long long)f->time.tv_sec);
+	ws->where = (workspace_where){true, r->lat, r->lon, r->acc_m, "gps"};
+	if (r->time > 0)
+		note_skew(ws, r->time);
 	return ws->where.acc_m >= 0 ? 2 : 1;
 }
 
@@ -106,27 +83,17 @@ bool gps_update(gps_conn *g, workspace *ws, int timeout_ms)
 		return false;
 	for (;;) {
 		long long left = best == 2 ? 0 : deadline - now_ms();
-		if (!gps_waiting(&g->d, left > 0 ? (int)(left * 1000) : 0))
+		plugin_gps_report r;
+		/* 0: nothing more; -1: gpsd went away (keep the last position) */
+		if (g->lib->read(g->conn, left > 0 ? (int)left : 0, &r) <= 0)
 			break;
-		if (gps_read(&g->d, NULL, 0) < 0)
-			break; /* gpsd went away: keep the last position */
-		/* gpsd runs (e.g. socket-activated) but has no receiver: do not wait */
-		if ((g->d.set & DEVICELIST_SET) && g->d.devices.ndevices == 0)
-			break;
-		int got = take_fix(g, ws);
+		if (r.no_receiver)
+			break; /* gpsd runs but has no receiver: do not wait */
+		int got = take_fix(&r, ws);
 		best = got > best ? got : best;
 	}
 	return best > 0;
 }
-
-#else /* no libgps: nothing to ask */
-
-bool gps_available(void) { return false; }
-gps_conn *gps_connect(const workspace *ws) { (void)gps_enabled; (void)note_skew; return NULL; }
-bool gps_update(gps_conn *g, workspace *ws, int timeout_ms) { return false; }
-void gps_disconnect(gps_conn *g) {}
-
-#endif
 
 bool gps_poll(workspace *ws, int timeout_ms)
 {

@@ -10,7 +10,8 @@
  * as the runtime key "_clock_skew_s" (never saved), for events to carry as
  * "clock_skew_s"; a skew within the limit removes the key.
  *
- * No gpsd, no fix, or a build without libgps: nothing changes, no error,
+ * No gpsd, no fix, or no fieldbook-gps.so (the libgps part, see plugin.h):
+ * nothing changes, no error,
  * no message.  Config "gps": false turns the client off; config
  * "gps_timeout_ms" (0..60000) overrides gps_poll's timeout.
  */
@@ -38,7 +39,7 @@ gps_conn *gps_connect(const workspace *ws);
 bool gps_update(gps_conn *g, workspace *ws, int timeout_ms);
 void gps_disconnect(gps_conn *g);
 
-/* Was this build made with libgps? */
+/* Is the gpsd client (fieldbook-gps.so) there? */
 bool gps_available(void);
 
 #endif

@@ -198,6 +198,10 @@ static int meta_set(fbindex *ix, const char *key, const char *value)
 
 int index_head(fbindex *ix, char out[41]) { return meta_get(ix, "ledger_head", out, 41); }
 
+int index_meta_get(fbindex *ix, const char *key, char *out, size_t size) { return meta_get(ix, key, out, size); }
+
+int index_meta_set(fbindex *ix, const char *key, const char *value) { return meta_set(ix, key, value); }
+
 /* --- indexing ----------------------------------------------------------------- */
 
 struct sync_ctx {

@@ -25,6 +25,9 @@ int index_sync(fbindex *ix, ledger *l);
 int index_rebuild(fbindex *ix, ledger *l);
 /* Ledger head the index reflects ("" when none). */
 int index_head(fbindex *ix, char out[41]);
+/* Other bookkeeping values of the index (meta table); "" when absent. */
+int index_meta_get(fbindex *ix, const char *key, char *out, size_t size);
+int index_meta_set(fbindex *ix, const char *key, const char *value);
 
 /* Case state (new reference) or ERR_NOTFOUND. */
 int index_case_get(fbindex *ix, const char *case_id, json_t **state);

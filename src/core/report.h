@@ -4,7 +4,8 @@
  * and party, the timeline with officer, local time and place of every step,
  * each checklist with answers and legal basis, orders and deadlines,
  * photos, the signature status of every event and how to verify the
- * package.  Text is escaped with glib (g_markup_escape_text).
+ * package.  The renderers live in fieldbook-report.so (see plugin.h); text is
+ * escaped there with glib (g_markup_escape_text).
  */
 #ifndef FB_REPORT_H
 #define FB_REPORT_H

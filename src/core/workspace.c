@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,48 +136,112 @@ static int pin_trust_root(workspace *ws)
 	return rc;
 }
 
-int workspace_open(workspace **out, const char *home)
+/* The ledger's branch as the file system sees it: inode, mtime and size of
+ * the loose ref and of packed-refs.  Every move of the branch, by libgit2 or
+ * stock git, replaces one of these files (lock file + rename). */
+static void ref_stamp(const workspace *ws, char *out, size_t size)
+{
+	static const char *const files[] = {"ledger.git/refs/heads/main", "ledger.git/packed-refs"};
+	char path[4096];
+	size_t n = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof files / sizeof *files && n < size; i++) {
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", ws->home, files[i]);
+		if (stat(path, &st) == 0)
+			n += (size_t)snprintf(out + n, size - n, "%ju.%jd.%ld.%jd;", (uintmax_t)st.st_ino,
+					      (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+					      (intmax_t)st.st_size);
+		else
+			n += (size_t)snprintf(out + n, size - n, "-;");
+	}
+}
+
+#define STAMP_KEY "ledger_stamp"
+
+/* Is the index known to hold the ledger's head without opening the ledger?
+ * The stamp is "<head> <ref stamp>", stored after a sync with the ref stamp
+ * taken before the head was read: a branch moved since then changes it. */
+static bool index_is_fresh(workspace *ws, const char *stamp)
+{
+	char stored[512], head[41], want[600];
+	if (index_meta_get(ws->index, STAMP_KEY, stored, sizeof stored) || index_head(ws->index, head) ||
+	    !head[0])
+		return false;
+	snprintf(want, sizeof want, "%s %s", head, stamp);
+	return strcmp(stored, want) == 0;
+}
+
+static int remember_stamp(workspace *ws, const char *stamp)
+{
+	char head[41], value[600];
+	int rc = index_head(ws->index, head);
+	if (rc || !head[0])
+		return rc;
+	snprintf(value, sizeof value, "%s %s", head, stamp);
+	return index_meta_set(ws->index, STAMP_KEY, value);
+}
+
+static int open_config(workspace *ws)
 {
 	char path[4096];
 	json_error_t jerr;
+	int rc;
+	if (sodium_init() < 0)
+		return error_set(ERR_GENERIC, "libsodium init failed");
+	snprintf(path, sizeof path, "%s/config", ws->home);
+	if (!util_is_file(path))
+		return error_set(ERR_NOTFOUND, _("no workspace at %s: run 'fieldbook init --officer ID "
+						 "--name NAME --unit UNIT' first"), ws->home);
+	if (!(ws->config = json_load_file(path, 0, &jerr)) || !json_is_object(ws->config))
+		return error_set(ERR_INVALID, _("%s:%d: broken config: %s"), path, jerr.line, jerr.text);
+	if ((rc = read_device(ws)))
+		return rc;
+	ws->officer = json_string_value(json_object_get(ws->config, "officer"));
+	ws->name = json_string_value(json_object_get(ws->config, "name"));
+	ws->unit = json_string_value(json_object_get(ws->config, "unit"));
+	ws->device = json_string_value(json_object_get(ws->config, "device"));
+	if (!ws->officer || !ws->name || !ws->unit || !ws->device)
+		return error_set(ERR_INVALID, _("%s: officer, name or unit missing"), path);
+	snprintf(path, sizeof path, "%s/index.sqlite", ws->home);
+	if ((rc = index_open(&ws->index, path)))
+		return rc;
+	index_set_trust_root(ws->index, json_string_value(json_object_get(ws->config, "trust_root")));
+	return 0;
+}
+
+/* Open the ledger and bring the index up to date with it. */
+static int open_ledger(workspace *ws)
+{
+	char path[4096], stamp[256];
+	int rc;
+	ref_stamp(ws, stamp, sizeof stamp);
+	snprintf(path, sizeof path, "%s/ledger.git", ws->home);
+	if ((rc = ledger_open(&ws->ledger, path)) || (rc = index_sync(ws->index, ws->ledger)) ||
+	    (rc = pin_trust_root(ws)))
+		return rc;
+	return remember_stamp(ws, stamp);
+}
+
+static int open_ws(workspace **out, const char *home, bool query)
+{
+	char stamp[256];
 	int rc;
 	workspace *ws = calloc(1, sizeof *ws);
 	if (!ws || !(ws->home = strdup(home))) {
 		free(ws);
 		return error_set(ERR_NOMEM, "out of memory");
 	}
-	if (sodium_init() < 0) {
-		rc = error_set(ERR_GENERIC, "libsodium init failed");
+	if ((rc = open_config(ws)))
 		goto fail;
+	if (query && json_object_get(ws->config, "trust_root")) {
+		ref_stamp(ws, stamp, sizeof stamp);
+		if (index_is_fresh(ws, stamp)) {
+			*out = ws;
+			return 0;
+		}
 	}
-	snprintf(path, sizeof path, "%s/config", home);
-	if (!util_is_file(path)) {
-		rc = error_set(ERR_NOTFOUND, _("no workspace at %s: run 'fieldbook init --officer ID "
-					       "--name NAME --unit UNIT' first"), home);
-		goto fail;
-	}
-	if (!(ws->config = json_load_file(path, 0, &jerr)) || !json_is_object(ws->config)) {
-		rc = error_set(ERR_INVALID, _("%s:%d: broken config: %s"), path, jerr.line, jerr.text);
-		goto fail;
-	}
-	if ((rc = read_device(ws)))
-		goto fail;
-	ws->officer = json_string_value(json_object_get(ws->config, "officer"));
-	ws->name = json_string_value(json_object_get(ws->config, "name"));
-	ws->unit = json_string_value(json_object_get(ws->config, "unit"));
-	ws->device = json_string_value(json_object_get(ws->config, "device"));
-	if (!ws->officer || !ws->name || !ws->unit || !ws->device) {
-		rc = error_set(ERR_INVALID, _("%s: officer, name or unit missing"), path);
-		goto fail;
-	}
-	snprintf(path, sizeof path, "%s/ledger.git", home);
-	if ((rc = ledger_open(&ws->ledger, path)))
-		goto fail;
-	snprintf(path, sizeof path, "%s/index.sqlite", home);
-	if ((rc = index_open(&ws->index, path)))
-		goto fail;
-	index_set_trust_root(ws->index, json_string_value(json_object_get(ws->config, "trust_root")));
-	if ((rc = index_sync(ws->index, ws->ledger)) || (rc = pin_trust_root(ws)))
+	if ((rc = open_ledger(ws)))
 		goto fail;
 	*out = ws;
 	return 0;
@@ -184,6 +249,10 @@ fail:
 	workspace_free(ws);
 	return rc;
 }
+
+int workspace_open(workspace **out, const char *home) { return open_ws(out, home, false); }
+
+int workspace_open_query(workspace **out, const char *home) { return open_ws(out, home, true); }
 
 void workspace_free(workspace *ws)
 {

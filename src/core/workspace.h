@@ -50,6 +50,12 @@ int workspace_init(const char *home, const char *officer, const char *name,
 		   const char *unit);
 /* Open and bring the index up to date with the ledger. */
 int workspace_open(workspace **out, const char *home);
+/* For commands that only read the index (list): when the index is known to
+ * hold the ledger's head (its stamp of the branch's ref files still
+ * matches), the ledger is not opened and ws->ledger stays NULL, which spares
+ * libgit2's start-up (it parses the system's CA certificates); otherwise the
+ * same as workspace_open. */
+int workspace_open_query(workspace **out, const char *home);
 void workspace_free(workspace *ws);
 
 /* Paths inside the workspace (static buffer per call site not needed: out). */

@@ -5,9 +5,9 @@
  * (cases/.../<case>/photos/<sha256>.jpg), the EXIF summary (photo module)
  * for the description, and, on a colour terminal, the pixels: libjpeg
  * decodes (DCT-scaled down, an error manager that longjmps, never exits),
- * then EXIF orientation is applied.  Draw: chafa renders the pixels into a
- * canvas of the body's size in symbols mode (blocks, borders, spaces) and
- * every cell is drawn with an ncurses pair for its two colours, allocated
+ * then EXIF orientation is applied.  Draw: chafa (in fieldbook-chafa.so, see
+ * core/plugin.h) renders the pixels into cells of the body's size in symbols
+ * mode (blocks, borders, spaces) and every cell is drawn with an ncurses pair for its two colours, allocated
  * on the fly from a cache (pairs after the TUI's own slots).  The canvas
  * mode follows the terminal: COLORTERM=truecolor (mapped to the 256-colour
  * palette ncurses can address), else 240/16/8 colours by COLORS.  Without
@@ -22,8 +22,8 @@
 #include "core/event.h"
 #include "core/i18n.h"
 #include "core/photo.h"
+#include "core/plugin.h"
 
-#include <chafa.h>
 #include <jpeglib.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -45,9 +45,10 @@ typedef struct {
 	unsigned char *rgb;  /* oriented pixels, 3 bytes each */
 	int w, h;
 	bool show_image;
-	ChafaCanvas *canvas; /* for cw x ch cells */
+	const plugin_chafa *chafa; /* fieldbook-chafa.so */
+	plugin_cell *cells;  /* the picture in cw x ch cells */
 	int cw, ch;
-	ChafaCanvasMode mode;
+	int mode;            /* PLUGIN_CELLS_* */
 	pair_slot *pairs;
 	size_t npairs, cap;
 	int next_pair, max_pair;
@@ -197,16 +198,16 @@ static void describe(photo_view *v, const photo *ph, size_t len)
 
 /* --- colours ---------------------------------------------------------------------------- */
 
-static ChafaCanvasMode canvas_mode(void)
+static int canvas_mode(void)
 {
 	const char *ct = getenv("COLORTERM");
 	if (COLORS >= 256 && ct && (strcmp(ct, "truecolor") == 0 || strcmp(ct, "24bit") == 0))
-		return CHAFA_CANVAS_MODE_TRUECOLOR;
+		return PLUGIN_CELLS_TRUECOLOR;
 	if (COLORS >= 256)
-		return CHAFA_CANVAS_MODE_INDEXED_240;
+		return PLUGIN_CELLS_240;
 	if (COLORS >= 16)
-		return CHAFA_CANVAS_MODE_INDEXED_16;
-	return CHAFA_CANVAS_MODE_INDEXED_8;
+		return PLUGIN_CELLS_16;
+	return PLUGIN_CELLS_8;
 }
 
 /* Nearest xterm-256 colour of packed RGB (the 6x6x6 cube or the grey ramp). */
@@ -257,58 +258,35 @@ static int cell_colour(photo_view *v, int c)
 {
 	if (c < 0)
 		return -1;
-	return v->mode == CHAFA_CANVAS_MODE_TRUECOLOR ? rgb_to_256(c) : c;
+	return v->mode == PLUGIN_CELLS_TRUECOLOR ? rgb_to_256(c) : c;
 }
 
 /* --- drawing -------------------------------------------------------------------------------- */
-
-static ChafaCanvas *make_canvas(photo_view *v, int cw, int ch)
-{
-	ChafaCanvasConfig *cfg = chafa_canvas_config_new();
-	ChafaSymbolMap *map = chafa_symbol_map_new();
-	chafa_symbol_map_add_by_tags(map, CHAFA_SYMBOL_TAG_BLOCK | CHAFA_SYMBOL_TAG_BORDER |
-						  CHAFA_SYMBOL_TAG_SPACE);
-	chafa_symbol_map_remove_by_tags(map, CHAFA_SYMBOL_TAG_WIDE);
-	chafa_canvas_config_set_symbol_map(cfg, map);
-	chafa_canvas_config_set_canvas_mode(cfg, v->mode);
-	chafa_canvas_config_set_geometry(cfg, cw, ch);
-	ChafaCanvas *canvas = chafa_canvas_new(cfg);
-	if (canvas)
-		chafa_canvas_draw_all_pixels(canvas, CHAFA_PIXEL_RGB8, v->rgb, v->w, v->h, v->w * 3);
-	chafa_symbol_map_unref(map);
-	chafa_canvas_config_unref(cfg);
-	return canvas;
-}
 
 static void draw_image(tui_app *app, photo_view *v, int y, int h)
 {
 	int cw = COLS, ch = h;
 	if (cw < 1 || ch < 1)
 		return;
-	chafa_calc_canvas_geometry(v->w, v->h, &cw, &ch, 0.5f, FALSE, FALSE);
-	if (!v->canvas || cw != v->cw || ch != v->ch) {
-		if (v->canvas)
-			chafa_canvas_unref(v->canvas);
-		v->canvas = make_canvas(v, cw, ch);
+	v->chafa->geometry(v->w, v->h, &cw, &ch);
+	if (!v->cells || cw != v->cw || ch != v->ch) {
+		free(v->cells);
+		v->cells = NULL;
+		v->chafa->render(v->rgb, v->w, v->h, v->mode, cw, ch, &v->cells);
 		v->cw = cw;
 		v->ch = ch;
 	}
-	if (!v->canvas)
+	if (!v->cells)
 		return;
 	int x0 = (COLS - cw) / 2;
 	for (int row = 0; row < ch; row++)
 		for (int col = 0; col < cw; col++) {
-			gunichar c = chafa_canvas_get_char_at(v->canvas, col, row);
-			int fg, bg;
-			if (!c)
+			const plugin_cell *c = &v->cells[(size_t)row * (size_t)cw + (size_t)col];
+			if (!c->ch)
 				continue; /* right half of a wide symbol */
-			if (v->mode == CHAFA_CANVAS_MODE_TRUECOLOR)
-				chafa_canvas_get_colors_at(v->canvas, col, row, &fg, &bg);
-			else
-				chafa_canvas_get_raw_colors_at(v->canvas, col, row, &fg, &bg);
-			wchar_t wc[2] = {(wchar_t)c, 0};
+			wchar_t wc[2] = {(wchar_t)c->ch, 0};
 			cchar_t cc;
-			setcchar(&cc, wc, A_NORMAL, pair_for(v, cell_colour(v, fg), cell_colour(v, bg)), NULL);
+			setcchar(&cc, wc, A_NORMAL, pair_for(v, cell_colour(v, c->fg), cell_colour(v, c->bg)), NULL);
 			mvadd_wch(y + row, x0 + col, &cc);
 		}
 	attrset(A_NORMAL);
@@ -353,8 +331,9 @@ static int photo_load(tui_app *app, tui_screen *s)
 	describe(v, ph, len);
 	tui_panel_set(&s->panel, (int)json_array_size(v->lines));
 	snprintf(s->title, sizeof s->title, _("Photo %.12s  case %s"), v->sha256, v->case_id);
-	v->show_image = app->colour;
-	if (!app->colour)
+	/* a picture needs colour and fieldbook-chafa.so; else the description shows */
+	v->show_image = app->colour && (v->chafa = plugin_get("chafa")) != NULL;
+	if (!v->show_image)
 		goto done;
 	v->mode = canvas_mode();
 	v->next_pair = TUI_C_COUNT + 1;
@@ -390,8 +369,7 @@ static void photo_free_view(tui_screen *s)
 	photo_view *v = s->priv;
 	if (!v)
 		return;
-	if (v->canvas)
-		chafa_canvas_unref(v->canvas);
+	free(v->cells);
 	json_decref(v->event);
 	json_decref(v->lines);
 	free(v->rgb);
