@@ -106,6 +106,24 @@ static int print_row_cb(json_t *summary, void *shown)
 	return 0;
 }
 
+/* --json, streamed: the same bytes as dumping the whole array with
+ * cli_print_json (jansson, indent 2), one element at a time. */
+static int print_json_cb(json_t *summary, void *shown)
+{
+	char *s = json_dumps(summary, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+	if (!s)
+		return error_set(ERR_NOMEM, "out of memory");
+	fputs(*(long *)shown ? ",\n  " : "[\n  ", stdout);
+	for (const char *p = s; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			fputs("  ", stdout); /* one level deeper inside the array */
+	}
+	free(s);
+	(*(long *)shown)++;
+	return 0;
+}
+
 int cmd_list(cli_args *a)
 {
 	const char *status = "open", *search = NULL;
@@ -113,26 +131,22 @@ int cmd_list(cli_args *a)
 	cli_opt opts[] = {{"status", 's', &status}, {"search", 's', &search}, {"json", 'b', &json}, {0}};
 	int n, rc;
 	workspace *ws;
-	json_t *out;
 	char today[11];
 	if ((rc = cli_parse(a, opts, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
 		return rc;
 	cli_today(today);
 	long shown = 0;
-	if (json)
-		rc = index_case_summaries(ws->index, status, search, today, 0, 0, &out);
-	else /* streamed: memory does not grow with the number of cases */
-		rc = index_case_summaries_each(ws->index, status, search, today, 0, 0, print_row_cb, &shown);
+	/* streamed: memory does not grow with the number of cases */
+	rc = index_case_summaries_each(ws->index, status, search, today, 0, 0,
+				       json ? print_json_cb : print_row_cb, &shown);
+	if (json && (rc == 0 || shown))
+		fputs(shown ? "\n]\n" : "[]\n", stdout); /* valid JSON even when cut short */
 	if (rc != 0) {
 		workspace_free(ws);
 		return cli_error();
 	}
-	if (json) {
-		cli_print_json(out);
-		json_decref(out);
-	} else if (!shown) {
+	if (!json && !shown)
 		fprintf(stderr, _("no cases\n"));
-	}
 	workspace_free(ws);
 	return CLI_OK;
 }
