@@ -173,6 +173,10 @@ expect_match "the PDF names the case" "$txt" "$C"
 expect_match "the PDF has CJK text (address)" "$txt" "解放路12号"
 expect_match "the PDF has the legal basis" "$txt" "Fire Protection Law"
 expect_match "the PDF has the photo's sha256" "$txt" "$S1"
+# photos go into the PDF as their original JPEG bytes (DCTDecode), not re-encoded pixels
+mkdir -p "$TMP/pdfimg" && pdfimages -all "$TMP/r.pdf" "$TMP/pdfimg/i"
+expect_eq "pdfimages finds the photos as JPEG" "$(pdfimages -list "$TMP/r.pdf" | awk 'NR > 2 {print $9}' | sort -u)" jpeg
+expect_match "the PDF holds the attached photo byte for byte" "$(sha256sum "$TMP"/pdfimg/i-* | cut -d' ' -f1)" "^$S1\$"
 check "report as HTML" fb report "$C" -o "$TMP/r.html"
 html=$(cat "$TMP/r.html")
 expect_match "the HTML names the case" "$html" "<title>$C</title>"
