@@ -685,10 +685,18 @@ static char *like_pattern(const char *s)
 	return p;
 }
 
+/* ORDER BY of each index_sort; cases without a deadline last. */
+static const char *const sort_sql[] = {
+	[INDEX_SORT_NEWEST] = "ORDER BY opened_at DESC, id DESC",
+	[INDEX_SORT_DEADLINE] = "ORDER BY coalesce(deadline, '') = '', deadline, opened_at DESC, id DESC",
+};
+
 /* Prepare "SELECT <cols> FROM cases WHERE <status filter> AND <search>
- * ORDER BY newest first [LIMIT]" with the search pattern and today bound. */
+ * <order> [LIMIT]" with the search pattern and today bound (sort < 0: no
+ * order, no limit, for a count). */
 static int prepare_list(fbindex *ix, sqlite3_stmt **st, const char *cols, const char *status,
-			const char *search, const char *today, long limit, long offset, char **pat)
+			const char *search, const char *today, int sort, long limit, long offset,
+			char **pat)
 {
 	const char *where = NULL;
 	for (size_t i = 0; i < sizeof status_filters / sizeof *status_filters; i++)
@@ -697,12 +705,13 @@ static int prepare_list(fbindex *ix, sqlite3_stmt **st, const char *cols, const 
 	if (!where)
 		return error_set(ERR_INVALID, _("unknown status \"%s\": use open, ordered, overdue, "
 						"closed or all"), status);
-	char sql[768];
+	char sql[768], tail[160] = "";
+	if (sort >= 0)
+		snprintf(tail, sizeof tail, "%s LIMIT %ld OFFSET %ld", sort_sql[sort],
+			 limit > 0 ? limit : -1L, offset > 0 ? offset : 0L);
 	snprintf(sql, sizeof sql,
 		 "SELECT %s FROM cases WHERE (%s) AND (?1 IS NULL OR rowid IN "
-		 "(SELECT rowid FROM cases_fts WHERE text LIKE ?1 ESCAPE '\\')) "
-		 "ORDER BY opened_at DESC, id DESC LIMIT %ld OFFSET %ld", cols, where,
-		 limit > 0 ? limit : -1L, offset > 0 ? offset : 0L);
+		 "(SELECT rowid FROM cases_fts WHERE text LIKE ?1 ESCAPE '\\')) %s", cols, where, tail);
 	if (prepare(ix, st, sql))
 		return ERR_DB;
 	*pat = search && *search ? like_pattern(search) : NULL;
@@ -716,7 +725,7 @@ int index_case_list(fbindex *ix, const char *status, const char *search,
 {
 	sqlite3_stmt *st;
 	char *pat = NULL;
-	int rc = prepare_list(ix, &st, "state", status, search, today, 0, 0, &pat);
+	int rc = prepare_list(ix, &st, "state", status, search, today, INDEX_SORT_NEWEST, 0, 0, &pat);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
@@ -759,14 +768,14 @@ static json_t *row_state(sqlite3_stmt *st)
 #undef COL
 }
 
-int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
-			      const char *today, long limit, long offset,
-			      index_summary_cb cb, void *payload)
+static int summaries_each(fbindex *ix, const char *status, const char *search, const char *today,
+			  index_sort sort, long limit, long offset, index_summary_cb cb, void *payload)
 {
 	sqlite3_stmt *st;
 	char *pat = NULL;
 	int rc = prepare_list(ix, &st, "id, status, deadline, opened_at, updated_at, form, category,"
-			      " grid, address, party, officer", status, search, today, limit, offset, &pat);
+			      " grid, address, party, officer", status, search, today, (int)sort, limit,
+			      offset, &pat);
 	if (rc)
 		return rc;
 	int r;
@@ -784,9 +793,46 @@ int index_case_summaries_each(fbindex *ix, const char *status, const char *searc
 	return rc;
 }
 
+int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
+			      const char *today, long limit, long offset,
+			      index_summary_cb cb, void *payload)
+{
+	return summaries_each(ix, status, search, today, INDEX_SORT_NEWEST, limit, offset, cb, payload);
+}
+
 static int collect(json_t *summary, void *arr)
 {
 	return json_array_append(arr, summary) ? error_set(ERR_NOMEM, "out of memory") : 0;
+}
+
+int index_case_count(fbindex *ix, const char *status, const char *search, const char *today,
+		     long *out)
+{
+	sqlite3_stmt *st;
+	char *pat = NULL;
+	int rc = prepare_list(ix, &st, "count(*)", status, search, today, -1, 0, 0, &pat);
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = (long)sqlite3_column_int64(st, 0);
+	else
+		rc = db_fail(ix, "count");
+	sqlite3_finalize(st);
+	free(pat);
+	return rc;
+}
+
+int index_case_page(fbindex *ix, const char *status, const char *search, const char *today,
+		    index_sort sort, long limit, long offset, json_t **out)
+{
+	json_t *arr = json_array();
+	int rc = summaries_each(ix, status, search, today, sort, limit, offset, collect, arr);
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return 0;
 }
 
 int index_case_summaries(fbindex *ix, const char *status, const char *search,

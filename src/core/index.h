@@ -51,6 +51,18 @@ typedef int (*index_summary_cb)(json_t *summary, void *payload);
 int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
 			      const char *today, long limit, long offset,
 			      index_summary_cb cb, void *payload);
+/* Orders of a page of case summaries. */
+typedef enum {
+	INDEX_SORT_NEWEST,   /* opened_at, newest first (the lists' default) */
+	INDEX_SORT_DEADLINE, /* earliest deadline first, cases without one last */
+} index_sort;
+/* How many cases a list filter and search match. */
+int index_case_count(fbindex *ix, const char *status, const char *search, const char *today,
+		     long *out);
+/* One page of summaries in the given order (new array): the TUI list holds
+ * only the pages it shows, whatever the number of cases. */
+int index_case_page(fbindex *ix, const char *status, const char *search, const char *today,
+		    index_sort sort, long limit, long offset, json_t **out);
 /* Cases holding a photo with this sha256 (array of case ids). */
 int index_photo_cases(fbindex *ix, const char *sha256, json_t **out);
 /* Ledger files the index could not read, [{path, problem}]. */

@@ -147,12 +147,17 @@ json_t *tui_wrap(const char *text, int width)
 
 /* --- bars -------------------------------------------------------------------------- */
 
+/* Counted up to UNSYNCED_MAX only ("999+"): the walk is one commit per
+ * event, and a device that never synced must not pay for its whole ledger
+ * at every start. */
+#define UNSYNCED_MAX 999
+
 /* Recounted only when the ledger head moved (a record, a sync). */
 static long unsynced_events(tui_app *app)
 {
 	char head[41] = "";
 	if (ledger_head(app->ws->ledger, head) == 0 && strcmp(head, app->unsynced_head) != 0) {
-		sync_unsynced(app->ws->ledger, 9999, &app->unsynced);
+		sync_unsynced(app->ws->ledger, UNSYNCED_MAX + 1, &app->unsynced);
 		snprintf(app->unsynced_head, sizeof app->unsynced_head, "%s", head);
 	}
 	return app->unsynced;
@@ -162,15 +167,19 @@ void tui_draw_status(tui_app *app)
 {
 	const workspace *ws = app->ws;
 	long unsynced = unsynced_events(app);
-	char gps[96], line[512];
+	char gps[96], line[512], count[24];
+	if (unsynced > UNSYNCED_MAX)
+		snprintf(count, sizeof count, "%d+", UNSYNCED_MAX);
+	else
+		snprintf(count, sizeof count, "%ld", unsynced);
 	if (ws->where.has && strcmp(ws->where.src, "gps") == 0 && ws->where.acc_m >= 0)
 		snprintf(gps, sizeof gps, _("GPS ±%.0fm"), ws->where.acc_m);
 	else if (ws->where.has && strcmp(ws->where.src, "gps") == 0)
 		snprintf(gps, sizeof gps, "%s", _("GPS"));
 	else
 		snprintf(gps, sizeof gps, "%s", _("no GPS"));
-	snprintf(line, sizeof line, _(" %s %s | %s | unsynced %ld | %s"), ws->name ? ws->name : "",
-		 ws->officer ? ws->officer : "", ws->unit ? ws->unit : "", unsynced, gps);
+	snprintf(line, sizeof line, _(" %s %s | %s | unsynced %s | %s"), ws->name ? ws->name : "",
+		 ws->officer ? ws->officer : "", ws->unit ? ws->unit : "", count, gps);
 	attr_t a = tui_attr(app, TUI_C_STATUS);
 	int dw = tui_width(app->today) + 1;
 	tui_put(0, 0, COLS, line, a, true);

@@ -2,15 +2,19 @@
  * tui_list: the case list, the first screen.  Filter by status, search
  * (the index's substring search over id, address, grid, party, notes),
  * sort by date or deadline.  Overdue cases stand out with "+Nd".
- * Data: case summaries (case_summary) loaded on entry and after every
- * change; drawing only walks them.
+ * Data: the number of matching cases, and a window of PAGE_ROWS summaries
+ * (index_case_page: index columns, no case state parsed) around the rows on
+ * screen, loaded again when the cursor leaves it; so the first screen and
+ * the memory cost the same at 100 cases and at 100,000.
  */
 #include "tui_app.h"
 #include "core/case.h"
 #include "core/error.h"
 #include "core/event.h"
 #include "core/i18n.h"
+#include "core/index.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +30,17 @@ static const struct {
 
 enum { SORT_DATE, SORT_DEADLINE, SORT_COUNT };
 static const char *const sort_labels[SORT_COUNT] = {N_("newest first"), N_("deadline")};
+static const index_sort sort_orders[SORT_COUNT] = {INDEX_SORT_NEWEST, INDEX_SORT_DEADLINE};
+
+#define PAGE_ROWS 240 /* summaries held: a few screens on the largest terminal */
 
 typedef struct {
 	size_t filter;
 	int sort;
 	char *search;
-	json_t *cases; /* array of case summaries, in display order */
+	long total;   /* cases the filter and search match */
+	json_t *page; /* summaries of rows page_at .. page_at + size - 1 */
+	long page_at;
 } list_view;
 
 static const tui_column columns[] = {
@@ -45,71 +54,68 @@ static const tui_column columns[] = {
 
 /* --- data ------------------------------------------------------------------------- */
 
-static int cmp_deadline(const void *a, const void *b)
+/* The summary of row i (borrowed), loading the window around it when
+ * needed; NULL when it cannot be read. */
+static const json_t *row_at(tui_app *app, list_view *l, long i)
 {
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	const char *dx = event_str(x, "deadline"), *dy = event_str(y, "deadline");
-	if (!*dx != !*dy)
-		return *dx ? -1 : 1; /* cases with a deadline first */
-	int c = strcmp(dx, dy);
-	return c ? c : strcmp(event_str(y, "opened_at"), event_str(x, "opened_at"));
+	if (i < 0 || i >= l->total)
+		return NULL;
+	if (!l->page || i < l->page_at || i >= l->page_at + (long)json_array_size(l->page)) {
+		long at = i > PAGE_ROWS / 2 ? i - PAGE_ROWS / 2 : 0;
+		json_t *page;
+		if (index_case_page(app->ws->index, filters[l->filter].status, l->search, app->today,
+				    sort_orders[l->sort], PAGE_ROWS, at, &page) != 0)
+			return NULL;
+		json_decref(l->page);
+		l->page = page;
+		l->page_at = at;
+	}
+	return json_array_get(l->page, (size_t)(i - l->page_at));
 }
 
-static void sort_cases(list_view *l)
+static const char *selected_id(tui_app *app, tui_screen *s)
 {
-	size_t n = json_array_size(l->cases);
-	if (l->sort != SORT_DEADLINE || n < 2)
-		return;
-	json_t **v = malloc(n * sizeof *v);
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(l->cases, i));
-	qsort(v, n, sizeof *v, cmp_deadline);
-	json_array_clear(l->cases);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(l->cases, v[i]);
-	free(v);
-}
-
-static const char *selected_id(tui_screen *s)
-{
-	list_view *l = s->priv;
-	return event_str(json_array_get(l->cases, (size_t)s->panel.sel), "id");
+	return event_str(row_at(app, s->priv, s->panel.sel), "id");
 }
 
 static void set_title(tui_screen *s)
 {
 	list_view *l = s->priv;
-	int n = snprintf(s->title, sizeof s->title, _("Cases: %s (%zu)  sort: %s"),
-			 _(filters[l->filter].label), json_array_size(l->cases), _(sort_labels[l->sort]));
+	int n = snprintf(s->title, sizeof s->title, _("Cases: %s (%ld)  sort: %s"),
+			 _(filters[l->filter].label), l->total, _(sort_labels[l->sort]));
 	if (l->search && *l->search && n > 0 && (size_t)n < sizeof s->title)
 		snprintf(s->title + n, sizeof s->title - (size_t)n, _("  search: %s"), l->search);
+}
+
+/* After a reload, keep the cursor on the same case when it is still near. */
+static void keep_selection(tui_app *app, tui_screen *s, const char *id)
+{
+	list_view *l = s->priv;
+	if (!*id || !row_at(app, l, s->panel.sel))
+		return;
+	size_t i;
+	json_t *c;
+	json_array_foreach(l->page, i, c)
+		if (strcmp(event_str(c, "id"), id) == 0)
+			s->panel.sel = (int)(l->page_at + (long)i);
 }
 
 static int list_load(tui_app *app, tui_screen *s)
 {
 	list_view *l = s->priv;
-	json_t *states;
-	char *keep = strdup(l->cases ? selected_id(s) : "");
-	int rc = index_case_list(app->ws->index, filters[l->filter].status, l->search, app->today,
-				 &states);
+	char *keep = strdup(l->page ? selected_id(app, s) : "");
+	long total = 0;
+	int rc = index_case_count(app->ws->index, filters[l->filter].status, l->search, app->today,
+				  &total);
 	if (rc) {
 		free(keep);
 		return rc;
 	}
-	json_decref(l->cases);
-	l->cases = json_array();
-	size_t i;
-	json_t *st;
-	json_array_foreach(states, i, st)
-		json_array_append_new(l->cases, case_summary(st, app->today));
-	json_decref(states);
-	sort_cases(l);
-	tui_panel_set(&s->panel, (int)json_array_size(l->cases));
-	json_array_foreach(l->cases, i, st)
-		if (keep && strcmp(event_str(st, "id"), keep) == 0)
-			s->panel.sel = (int)i;
+	json_decref(l->page);
+	l->page = NULL;
+	l->total = total;
+	tui_panel_set(&s->panel, (int)(total < INT_MAX ? total : INT_MAX));
+	keep_selection(app, s, keep ? keep : "");
 	free(keep);
 	set_title(s);
 	return 0;
@@ -119,8 +125,7 @@ static int list_load(tui_app *app, tui_screen *s)
 
 static void list_row(tui_app *app, tui_screen *s, int row, int y, int width, bool selected)
 {
-	list_view *l = s->priv;
-	const json_t *c = json_array_get(l->cases, (size_t)row);
+	const json_t *c = row_at(app, s->priv, row);
 	int w[NCOLS];
 	tui_columns_layout(columns, NCOLS, width, w);
 	const char *status = event_str(c, "status");
@@ -151,7 +156,7 @@ static void list_draw(tui_app *app, tui_screen *s, int y, int h)
 	int w[NCOLS];
 	tui_columns_layout(columns, NCOLS, COLS, w);
 	tui_columns_header(app, columns, NCOLS, w, y);
-	if (!json_array_size(l->cases)) {
+	if (!l->total) {
 		tui_put(y + 2, 2, COLS - 4, _("No cases here. n starts an inspection; f changes the filter."),
 			A_NORMAL, false);
 		return;
@@ -161,12 +166,12 @@ static void list_draw(tui_app *app, tui_screen *s, int y, int h)
 
 /* --- actions ------------------------------------------------------------------------- */
 
-static bool have_case(tui_app *app, tui_screen *s) { return *selected_id(s) != '\0'; }
+static bool have_case(tui_app *app, tui_screen *s) { return *selected_id(app, s) != '\0'; }
 
 static int act_open(tui_app *app, tui_screen *s)
 {
 	char id[96];
-	snprintf(id, sizeof id, "%s", selected_id(s));
+	snprintf(id, sizeof id, "%s", selected_id(app, s));
 	tui_case_push(app, id);
 	return TUI_DONE;
 }
@@ -174,7 +179,7 @@ static int act_open(tui_app *app, tui_screen *s)
 static int act_history(tui_app *app, tui_screen *s)
 {
 	char id[96];
-	snprintf(id, sizeof id, "%s", selected_id(s));
+	snprintf(id, sizeof id, "%s", selected_id(app, s));
 	tui_history_push(app, id);
 	return TUI_DONE;
 }
@@ -277,7 +282,7 @@ static void list_free(tui_screen *s)
 	list_view *l = s->priv;
 	if (!l)
 		return;
-	json_decref(l->cases);
+	json_decref(l->page);
 	free(l->search);
 	free(l);
 }

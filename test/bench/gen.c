@@ -34,8 +34,10 @@
  *       "<microseconds> <ledger path>".  FBBENCH_NOSYNC=1: fsync off, to
  *       separate the CPU cost from the disk's flush latency.
  *   fbbench list DIR --n K [--status S] [--search T] [--open]
- *       Time index_case_list (with --open: workspace_open + list + free, what
- *       a TUI start costs); prints "<microseconds> <rows>" per run.
+ *       Time what the TUI's case list loads: the count of matching cases and
+ *       the first window of summaries (index_case_count + index_case_page,
+ *       240 rows); with --open also workspace_open and free, what a TUI start
+ *       costs.  Prints "<microseconds> <rows>" per run.
  *   fbbench exif DIR --n K
  *       Load every .jpg file in DIR with photo_load_file and build its EXIF summary
  *       (photo_exif_json); prints "<microseconds> <files>" per pass.
@@ -1074,10 +1076,12 @@ static int cmd_list(int argc, char **argv)
 	workspace *ws = NULL;
 	for (int i = 0; i < n; i++) {
 		json_t *out;
+		long total;
 		double a = now_us();
 		if (!ws && workspace_open(&ws, dir))
 			die("open");
-		if (index_case_list(ws->index, status, search, today, &out))
+		if (index_case_count(ws->index, status, search, today, &total) ||
+		    index_case_page(ws->index, status, search, today, INDEX_SORT_NEWEST, 240, 0, &out))
 			die("list");
 		if (open_each) {
 			workspace_free(ws);
