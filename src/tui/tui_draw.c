@@ -147,10 +147,10 @@ json_t *tui_wrap(const char *text, int width)
 
 /* --- bars -------------------------------------------------------------------------- */
 
-/* Counted up to UNSYNCED_MAX only ("999+"): the walk is one commit per
+/* Counted up to UNSYNCED_MAX only ("99+"): the walk is one commit per
  * event, and a device that never synced must not pay for its whole ledger
  * at every start. */
-#define UNSYNCED_MAX 999
+#define UNSYNCED_MAX 99
 
 /* Recounted only when the ledger head moved (a record, a sync). */
 static long unsynced_events(tui_app *app)
