@@ -630,7 +630,9 @@ static int write_files(const export_bag *b, const char *dir, const progress *p)
 		*slash = '\0';
 		int rc = util_mkdirs(path, 0755);
 		*slash = '/';
-		if (rc || (rc = util_write_file(path, b->files[i].data, b->files[i].len, 0644)))
+		/* the directory is new and renamed into place once complete: one
+		 * flush for all its files (util_sync_tree) instead of one each */
+		if (rc || (rc = util_write_new(path, b->files[i].data, b->files[i].len, 0644)))
 			return rc;
 		bytes += b->files[i].len;
 		report_progress(p, i + 1, bytes);
@@ -650,8 +652,12 @@ static int write_dir(const export_bag *b, const char *out, const progress *p)
 	if (!mkdtemp(tmp))
 		return error_set(ERR_IO, _("cannot create a directory beside %s: %s"), out, strerror(errno));
 	int rc = write_files(b, tmp, p);
+	if (rc == 0)
+		rc = util_sync_tree(tmp);
 	if (rc == 0 && rename(tmp, out) != 0)
 		rc = error_set(ERR_IO, _("cannot rename %s to %s: %s"), tmp, out, strerror(errno));
+	if (rc == 0)
+		rc = util_sync_parent(out); /* the rename itself */
 	if (rc == 0)
 		chmod(out, 0755);
 	else

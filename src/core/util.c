@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,13 +94,9 @@ int util_read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-int util_write_file(const char *path, const void *data, size_t len, int mode)
+/* Write all of data to fd; errno is kept on failure. */
+static int write_all(int fd, const void *data, size_t len)
 {
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(errno));
 	const char *p = data;
 	size_t left = len;
 	while (left > 0) {
@@ -107,16 +104,78 @@ int util_write_file(const char *path, const void *data, size_t len, int mode)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(e));
+			return -1;
 		}
 		p += w;
 		left -= (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	return 0;
+}
+
+int util_write_new(const char *path, const void *data, size_t len, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(errno));
+	bool ok = write_all(fd, data, len) == 0;
+	int e = errno;
+	if (close(fd) != 0 && ok)
+		ok = false, e = errno;
+	return ok ? 0 : error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(e));
+}
+
+/* fsync a directory (its entries) or a file by path. */
+static int sync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int util_sync_tree(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) != 0) {
 		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return error_set(ERR_IO, _("cannot write %s: %s"), dir, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+int util_sync_parent(const char *path)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash)
+		*(slash == parent ? slash + 1 : slash) = 0;
+	else
+		snprintf(parent, sizeof parent, ".");
+	if (sync_path(parent, O_RDONLY | O_DIRECTORY) != 0)
+		return error_set(ERR_IO, _("cannot write %s: %s"), parent, strerror(errno));
+	return 0;
+}
+
+int util_write_file(const char *path, const void *data, size_t len, int mode)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(errno));
+	bool ok = write_all(fd, data, len) == 0 && fsync(fd) == 0;
+	int e = errno;
+	if (close(fd) != 0 && ok)
+		ok = false, e = errno;
+	if (!ok) {
 		unlink(tmp);
 		return error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(e));
 	}

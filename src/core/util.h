@@ -20,6 +20,13 @@ int util_mkdirs(const char *path, int mode);
 int util_read_file(const char *path, char **out, size_t *len);
 /* Write a file atomically (temp + fsync + rename) with mode. */
 int util_write_file(const char *path, const void *data, size_t len, int mode);
+/* Create a new file (refused if it exists) with mode, without fsync: for
+ * files in a directory that is flushed as a whole (util_sync_tree). */
+int util_write_new(const char *path, const void *data, size_t len, int mode);
+/* Make everything written under dir durable: one syncfs() of its file system. */
+int util_sync_tree(const char *dir);
+/* Make a new or renamed entry durable: fsync of the directory holding path. */
+int util_sync_parent(const char *path);
 
 /* Current time: real clock, or FIELDBOOK_NOW when set. */
 time_t util_now(void);
