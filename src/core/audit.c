@@ -180,61 +180,124 @@ static int roster_at(ledger *l, const char *commit, const char *trust_root, veri
 	return rc;
 }
 
-struct push_ctx {
+/* The hub's check of one push: the roster as of the tip, then every added
+ * event against it.  An event's .sig is normally the next file of the same
+ * commit: the event waits for it (no lookup from the tip's root). */
+struct audit_pusher {
 	ledger *l;
-	const char *tip;
-	const verify_roster *roster;
+	char tip[41];
+	verify_roster *roster;
+	char *roster_error; /* reported after the layout checks */
+	char commit[41], path[512];
+	json_t *ev;         /* the event waiting for its .sig, or NULL */
+	char *text;
+	size_t len;
 };
 
-static int check_pushed_event(const char *commit, time_t when, const char *path, const char *data,
-			      size_t len, void *payload)
+/* Check the waiting event with sig (NULL: read its .sig as of the tip). */
+static int flush_event(audit_pusher *p, const char *sig, size_t slen)
 {
-	struct push_ctx *p = payload;
-	char case_id[96], event_id[96], sigpath[600], reason[512];
-	json_t *ev;
-	char *sig = NULL;
-	size_t slen = 0;
-	if (!event_path_parse(path, case_id, event_id))
+	char sigpath[600], reason[512], *read = NULL;
+	if (!p->ev)
 		return 0;
-	if (event_parse(data, len, path, &ev) != 0)
-		return ERR_CONFLICT;
-	snprintf(sigpath, sizeof sigpath, "%s.sig", path);
-	if (ledger_read_at(p->l, p->tip, sigpath, &sig, &slen) != 0)
-		error_clear();
-	bool ok = verify_event(p->roster, ev, data, len, sig, slen, reason, sizeof reason);
-	json_decref(ev);
-	free(sig);
+	if (!sig) {
+		snprintf(sigpath, sizeof sigpath, "%s.sig", p->path);
+		if (ledger_read_at(p->l, p->tip, sigpath, &read, &slen) != 0)
+			error_clear();
+		sig = read;
+	}
+	bool ok = verify_event(p->roster, p->ev, p->text, p->len, sig, sig ? slen : 0, reason,
+			       sizeof reason);
+	json_decref(p->ev);
+	p->ev = NULL;
+	free(p->text);
+	p->text = NULL;
+	free(read);
 	if (!ok)
-		return error_set(ERR_CONFLICT, _("commit %.12s: %s: %s"), commit, path, reason);
+		return error_set(ERR_CONFLICT, _("commit %.12s: %s: %s"), p->commit, p->path, reason);
 	return 0;
 }
 
-int audit_push(ledger *hub, const char *old, const char *tip, const char *trust_root,
-	       char *root_out, size_t root_size)
+static bool is_sig_of(const audit_pusher *p, const char *commit, const char *path)
+{
+	size_t n = strlen(p->path);
+	return strcmp(commit, p->commit) == 0 && strncmp(path, p->path, n) == 0 &&
+	       strcmp(path + n, ".sig") == 0;
+}
+
+int audit_push_file(audit_pusher *p, const char *commit, const char *path, const json_t *ev,
+		    const char *data, size_t len)
+{
+	int rc = 0;
+	if (!p || p->roster_error)
+		return 0;
+	if (p->ev && is_sig_of(p, commit, path))
+		return flush_event(p, data, len);
+	if ((rc = flush_event(p, NULL, 0)))
+		return rc;
+	char case_id[96], event_id[96];
+	if (!ev || !event_path_parse(path, case_id, event_id))
+		return 0;
+	if (!(p->text = malloc(len + 1)))
+		return error_set(ERR_NOMEM, "out of memory");
+	memcpy(p->text, data, len);
+	p->text[len] = '\0';
+	p->len = len;
+	p->ev = json_incref((json_t *)ev);
+	snprintf(p->commit, sizeof p->commit, "%s", commit);
+	snprintf(p->path, sizeof p->path, "%s", path);
+	return 0;
+}
+
+int audit_push_open(ledger *hub, const char *tip, const char *trust_root, audit_pusher **out)
 {
 	verify_roster *r;
+	*out = NULL;
 	int rc = roster_at(hub, tip, trust_root, &r);
 	if (rc)
 		return rc;
-	if (root_out)
-		root_out[0] = '\0';
 	if ((!trust_root || !*trust_root) && json_array_size(verify_roster_entries(r)) == 0 &&
 	    json_array_size(verify_roster_problems(r)) == 0) {
 		/* A unit without a roster yet: nothing can be verified. */
 		verify_roster_free(r);
 		return 0;
 	}
+	audit_pusher *p = calloc(1, sizeof *p);
+	if (!p) {
+		verify_roster_free(r);
+		return error_set(ERR_NOMEM, "out of memory");
+	}
+	p->l = hub;
+	p->roster = r;
+	snprintf(p->tip, sizeof p->tip, "%s", tip);
 	const json_t *problems = verify_roster_problems(r);
 	if (json_array_size(problems)) {
-		const json_t *p = json_array_get(problems, 0);
-		rc = error_set(ERR_CONFLICT, _("roster change %s: %s"), event_str(p, "event"),
-			       event_str(p, "problem"));
+		const json_t *pb = json_array_get(problems, 0);
+		error_set(ERR_CONFLICT, _("roster change %s: %s"), event_str(pb, "event"),
+			  event_str(pb, "problem"));
+		p->roster_error = util_strdup(error_last());
 	}
-	struct push_ctx ctx = {hub, tip, r};
-	if (rc == 0)
-		rc = ledger_walk_added(hub, old, tip, check_pushed_event, &ctx);
-	if (rc == 0 && root_out)
-		snprintf(root_out, root_size, "%s", verify_roster_root(r) ? verify_roster_root(r) : "");
-	verify_roster_free(r);
+	*out = p;
+	return 0;
+}
+
+int audit_push_close(audit_pusher *p, bool check, char *root_out, size_t root_size)
+{
+	int rc = 0;
+	if (root_out)
+		root_out[0] = '\0';
+	if (!p)
+		return 0;
+	if (check && p->roster_error)
+		rc = error_set(ERR_CONFLICT, "%s", p->roster_error);
+	else if (check)
+		rc = flush_event(p, NULL, 0);
+	if (rc == 0 && check && root_out)
+		snprintf(root_out, root_size, "%s", verify_roster_root(p->roster) ? verify_roster_root(p->roster) : "");
+	json_decref(p->ev);
+	free(p->text);
+	free(p->roster_error);
+	verify_roster_free(p->roster);
+	free(p);
 	return rc;
 }

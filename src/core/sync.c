@@ -5,6 +5,7 @@
  */
 #include "sync.h"
 #include "audit.h"
+#include "packcopy.h"
 #include "sign.h"
 #include "error.h"
 #include "event.h"
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #define DEFAULT_ATTEMPTS 20
+
 #define CAS_TRIES 20
 #define MAX_PARENTS 16
 
@@ -69,14 +71,15 @@ static void sleep_ms(long ms)
 typedef struct {
 	const char *commit, *path, *data;
 	size_t len;
+	json_t *ev; /* set by check_event: the parsed event, for the hub's signature check */
 } added_file;
 
 typedef bool (*path_match_fn)(const char *path);
-typedef int (*file_check_fn)(const added_file *f);
+typedef int (*file_check_fn)(added_file *f);
 
 static bool is_marker(const char *p) { return strcmp(p, "FIELDBOOK") == 0; }
 
-static int check_marker(const added_file *f)
+static int check_marker(added_file *f)
 {
 	static const char head[] = "fieldbook ledger\n";
 	if (f->len < sizeof head - 1 || memcmp(f->data, head, sizeof head - 1) != 0)
@@ -94,7 +97,7 @@ static bool is_form(const char *p)
 	return id[0] != '.';
 }
 
-static int check_form(const added_file *f)
+static int check_form(added_file *f)
 {
 	if (f->len == 0 || memchr(f->data, '\0', f->len))
 		return error_set(ERR_CONFLICT, _("commit %s: %s is not a form text"), f->commit,
@@ -128,7 +131,7 @@ static bool event_id_device(const char *id, char *out, size_t size)
 	return true;
 }
 
-static int check_event(const added_file *f)
+static int check_event(added_file *f)
 {
 	char c[96], e[96], dev[64];
 	json_t *ev;
@@ -142,9 +145,11 @@ static int check_event(const added_file *f)
 		why = _("its \"case\" is not the case directory");
 	else if (!event_id_device(e, dev, sizeof dev) || strcmp(event_str(ev, "device"), dev) != 0)
 		why = _("its \"device\" does not match the event id");
-	json_decref(ev);
-	if (why)
+	if (why) {
+		json_decref(ev);
 		return error_set(ERR_CONFLICT, _("commit %s: event %s: %s"), f->commit, f->path, why);
+	}
+	f->ev = ev;
 	return 0;
 }
 
@@ -158,7 +163,7 @@ static bool is_signature(const char *p)
 	return is_event(base);
 }
 
-static int check_signature(const added_file *f)
+static int check_signature(added_file *f)
 {
 	static const char head[] = "-----BEGIN SSH SIGNATURE-----";
 	if (f->len < sizeof head - 1 || memcmp(f->data, head, sizeof head - 1) != 0)
@@ -177,7 +182,7 @@ static bool is_photo(const char *p)
 	return case_id_valid(c) && case_dir_matches(p, c);
 }
 
-static int check_photo(const added_file *f)
+static int check_photo(added_file *f)
 {
 	char sha[65];
 	const char *name = strrchr(f->path, '/') + 1;
@@ -207,7 +212,7 @@ static bool is_roster(const char *p)
 	return roster_id(p, id);
 }
 
-static int check_roster(const added_file *f)
+static int check_roster(added_file *f)
 {
 	char id[96];
 	json_t *ev;
@@ -247,15 +252,26 @@ static const struct {
 	{is_roster_signature, check_signature},
 };
 
+static int check_layout(added_file *f)
+{
+	for (size_t i = 0; i < sizeof layout / sizeof *layout; i++)
+		if (layout[i].match(f->path))
+			return layout[i].check(f);
+	return error_set(ERR_CONFLICT,
+			 _("commit %s adds %s, which is outside the ledger layout"), f->commit, f->path);
+}
+
+/* payload: the hub's signature check (audit_pusher), or NULL on a device.
+ * Both checks in one walk: each file is read and parsed once. */
 static int check_added(const char *commit, time_t when, const char *path, const char *data,
 		       size_t len, void *payload)
 {
-	added_file f = {commit, path, data, len};
-	for (size_t i = 0; i < sizeof layout / sizeof *layout; i++)
-		if (layout[i].match(path))
-			return layout[i].check(&f);
-	return error_set(ERR_CONFLICT,
-			 _("commit %s adds %s, which is outside the ledger layout"), commit, path);
+	added_file f = {commit, path, data, len, NULL};
+	int rc = check_layout(&f);
+	if (rc == 0 && payload)
+		rc = audit_push_file(payload, commit, path, f.ev, data, len);
+	json_decref(f.ev);
+	return rc;
 }
 
 /* --- merge commits must be exact unions of their parents ---------------- */
@@ -841,6 +857,7 @@ typedef struct {
 	size_t msg_len;
 	char ref_status[512];
 	bool refused, capture; /* capture: keep the hub's messages (push) */
+	const char *stage;     /* "fetch" or "push": progress of a path hub's copy */
 	char cert_msg[768];
 	int cred_tries;
 } xfer;
@@ -869,6 +886,18 @@ static int on_pack(int stage, uint32_t current, uint32_t total, void *payload)
 {
 	report(payload, "pack", current, total, 0);
 	return 0;
+}
+
+static int on_index(const git_indexer_progress *st, void *payload)
+{
+	report(payload, "push", st->indexed_objects, st->total_objects, st->received_bytes);
+	return 0;
+}
+
+static void on_packcopy(size_t done, size_t total, size_t bytes, void *payload)
+{
+	xfer *x = payload;
+	report(x, x->stage, done, total, bytes);
 }
 
 static int on_sideband(const char *str, int len, void *payload)
@@ -1016,6 +1045,41 @@ static int find_main(git_remote *r, git_oid *out)
 	return 0;
 }
 
+/* A device lacking most of a path hub's history takes the hub's packs
+ * through its own indexer instead of having libgit2 repack them
+ * (packcopy.h).  1: done (*hub set), 0: empty hub, 2: use the ordinary
+ * transport. */
+static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *hub)
+{
+	git_repository *h = NULL;
+	git_odb *odb = NULL;
+	int rc;
+	if (git_repository_open_ext(&h, t->path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		git_error_clear();
+		return 2;
+	}
+	int r = git_reference_name_to_id(hub, h, LEDGER_REF);
+	if (r == GIT_ENOTFOUND)
+		rc = 0;
+	else if (r < 0)
+		rc = net_fail(x, _("fetching from"), t->url);
+	else if (git_repository_odb(&odb, repo) < 0)
+		rc = git_fail(_("opening the ledger"));
+	else if (git_odb_exists(odb, hub))
+		rc = 1;
+	else if (!packcopy_worth_it(h, repo))
+		rc = 2;
+	else {
+		packcopy_options po = {on_packcopy, x, false};
+		x->stage = "fetch";
+		rc = packcopy_run(h, repo, hub, &po);
+		rc = rc ? rc : 1;
+	}
+	git_odb_free(odb);
+	git_repository_free(h);
+	return rc;
+}
+
 /* Hub head into *hub (1) or 0 when the hub is empty. */
 static int fetch(git_repository *repo, const target *t, xfer *x, git_oid *hub)
 {
@@ -1025,6 +1089,9 @@ static int fetch(git_repository *repo, const target *t, xfer *x, git_oid *hub)
 	char *spec = "refs/heads/main";
 	git_strarray specs = {&spec, 1};
 	int found, rc = 0;
+	if (t->path[0] && (rc = fetch_path(repo, t, x, hub)) != 2)
+		return rc;
+	rc = 0;
 	if (open_remote(&r, repo, NULL, t->url, NULL) < 0 ||
 	    git_remote_connect(r, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0 ||
 	    (found = find_main(r, hub)) < 0) {
@@ -1097,29 +1164,19 @@ static int push_net(git_repository *repo, const target *t, xfer *x)
 	return rc;
 }
 
-static int pack_append(void *buf, size_t size, void *payload)
-{
-	void **p = payload;
-	git_odb_writepack *wp = p[0];
-	return wp->append(wp, buf, size, p[1]);
-}
-
-static int on_index(const git_indexer_progress *st, void *payload)
-{
-	report(payload, "push", st->indexed_objects, st->total_objects, st->received_bytes);
-	return 0;
-}
-
-/* Copy the objects reachable from new and not from old into dst's odb. */
+/* Copy the objects reachable from new and not from old into dst's odb.
+ * When dst lacks most of them (a new hub), our packs are linked as they
+ * are (packcopy.h); else a pack of what is missing is built. */
 static int copy_objects(git_repository *src, git_repository *dst, const git_oid *old,
 			const git_oid *new, xfer *x)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *w = NULL;
-	git_odb *odb = NULL;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress st = {0};
 	int rc = 0;
+	if (packcopy_worth_it(src, dst)) {
+		packcopy_options po = {on_packcopy, x, true}; /* our own ledger */
+		return packcopy_run(src, dst, new, &po);
+	}
 	if (git_packbuilder_new(&pb, src) < 0 || git_revwalk_new(&w, src) < 0 ||
 	    git_revwalk_push(w, new) < 0 || (old && git_revwalk_hide(w, old) < 0) ||
 	    git_packbuilder_insert_walk(pb, w) < 0) {
@@ -1130,19 +1187,8 @@ static int copy_objects(git_repository *src, git_repository *dst, const git_oid 
 		goto done;
 	git_packbuilder_set_threads(pb, 0); /* delta search on every core */
 	git_packbuilder_set_callbacks(pb, on_pack, x);
-	void *p[2];
-	if (git_repository_odb(&odb, dst) < 0 || git_odb_write_pack(&wp, odb, on_index, x) < 0) {
-		rc = git_fail(_("writing to the hub"));
-		goto done;
-	}
-	p[0] = wp;
-	p[1] = &st;
-	if (git_packbuilder_foreach(pb, pack_append, p) < 0 || wp->commit(wp, &st) < 0)
-		rc = git_fail(_("writing to the hub"));
+	rc = packcopy_send(pb, dst, on_index, x);
 done:
-	if (wp)
-		wp->free(wp);
-	git_odb_free(odb);
 	git_revwalk_free(w);
 	git_packbuilder_free(pb);
 	return rc;
@@ -1192,6 +1238,7 @@ static int push_path(git_repository *src, const target *t, const git_oid *old, c
 		     xfer *x)
 {
 	ledger *hub;
+	x->stage = "push";
 	x->refused = false;
 	x->ref_status[0] = '\0';
 	if (ledger_open(&hub, t->path) != 0)
@@ -1430,20 +1477,27 @@ int sync_hook_open(ledger **out)
 	return rc;
 }
 
-/* Signatures and roles, under the hub's pinned trust root (git config
- * fieldbook.trustRoot, pinned on the first push that brings a roster). */
-static int hub_check_signatures(ledger *hub, const char *old, const char *new)
+/* Layout, merges, signatures and roles of base..tip in one walk, under the
+ * hub's pinned trust root (git config fieldbook.trustRoot, pinned on the
+ * first push that brings a roster). */
+static int hub_validate(ledger *hub, const char *base, const char *tip)
 {
 	git_repository *repo = ledger_repository(hub);
 	git_config *cfg = NULL;
 	git_buf pinned = {0};
+	audit_pusher *p = NULL;
 	char root[200] = "";
-	int rc = 0;
 	if (git_repository_config(&cfg, repo) < 0)
 		return git_fail(_("reading the hub's config"));
 	if (git_config_get_string_buf(&pinned, cfg, "fieldbook.trustRoot") < 0)
 		git_error_clear();
-	rc = audit_push(hub, old, new, pinned.size ? pinned.ptr : NULL, root, sizeof root);
+	int rc = audit_push_open(hub, tip, pinned.size ? pinned.ptr : NULL, &p);
+	if (rc == 0)
+		rc = ledger_walk_added(hub, base, tip, check_added, p);
+	if (rc == 0)
+		rc = check_merges(repo, base, tip);
+	int crc = audit_push_close(p, rc == 0, root, sizeof root);
+	rc = rc ? rc : crc;
 	if (rc == 0 && !pinned.size && root[0] && git_config_set_string(cfg, "fieldbook.trustRoot", root) < 0)
 		rc = git_fail(_("pinning the hub's trust root"));
 	git_buf_dispose(&pinned);
@@ -1467,8 +1521,7 @@ int sync_hook_check(ledger *hub, const char *old, const char *new, const char *r
 		return error_set(ERR_CONFLICT,
 				 _("%s: %s does not contain the hub's head %s: rewriting the ledger's "
 				   "history is not allowed (force-push refused)"), ref, new, old);
-	int rc = sync_validate(hub, git_oid_is_zero(&o) ? "" : old, new);
-	return rc ? rc : hub_check_signatures(hub, git_oid_is_zero(&o) ? "" : old, new);
+	return hub_validate(hub, git_oid_is_zero(&o) ? "" : old, new);
 }
 
 int sync_unsynced(ledger *l, long limit, long *count)
