@@ -6,6 +6,7 @@
 #include "case.h"
 #include "error.h"
 #include "event.h"
+#include "feed.h"
 #include "i18n.h"
 #include "util.h"
 #include "verify.h"
@@ -204,89 +205,67 @@ int index_meta_set(fbindex *ix, const char *key, const char *value) { return met
 
 /* --- indexing ----------------------------------------------------------------- */
 
+/* Statements of one index_sync, prepared once. */
+enum {
+	ST_EVENT, ST_PHOTO, ST_PROBLEM, ST_DRAFT, ST_ROSTER, ST_SIG_EVENT, ST_SIG_ROSTER,
+	ST_CASE_EVENTS, ST_CASE, ST_CASE_ROWID, ST_FTS_DELETE, ST_FTS_INSERT, ST_COUNT
+};
+
+static const char *const sync_sql[ST_COUNT] = {
+	[ST_EVENT] = "INSERT OR IGNORE INTO events(id, case_id, type, at, officer, device, seq,"
+		     " commit_id, commit_time, path, json, sig, verdict) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_PHOTO] = "INSERT OR IGNORE INTO photos(sha256, case_id, event_id) VALUES(?,?,?)",
+	[ST_PROBLEM] = "INSERT OR REPLACE INTO problems(path, problem) VALUES(?,?)",
+	[ST_DRAFT] = "DELETE FROM drafts WHERE json_extract(draft, '$.committing_event') = ?",
+	[ST_ROSTER] = "INSERT OR IGNORE INTO roster(id, at, path, json) VALUES(?,?,?,?)",
+	[ST_SIG_EVENT] = "UPDATE events SET sig = ?1 WHERE path = ?2",
+	[ST_SIG_ROSTER] = "UPDATE roster SET sig = ?1 WHERE path = ?2",
+	[ST_CASE_EVENTS] = "SELECT commit_id, json, verdict, path, sig IS NOT NULL FROM events"
+			   " WHERE case_id = ? ORDER BY at, id",
+	/* An upsert keeps the row's rowid, which is also the search row's. */
+	[ST_CASE] = "INSERT INTO cases(id, status, deadline, opened_at, updated_at, form, category,"
+		    " grid, address, party, officer, device, day, n, state)"
+		    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+		    " status = excluded.status, deadline = excluded.deadline, opened_at ="
+		    " excluded.opened_at, updated_at = excluded.updated_at, form = excluded.form,"
+		    " category = excluded.category, grid = excluded.grid, address = excluded.address,"
+		    " party = excluded.party, officer = excluded.officer, state = excluded.state",
+	[ST_CASE_ROWID] = "SELECT rowid FROM cases WHERE id = ?",
+	[ST_FTS_DELETE] = "DELETE FROM cases_fts WHERE rowid = ?",
+	[ST_FTS_INSERT] = "INSERT INTO cases_fts(rowid, id, text) VALUES(?, ?, ?)",
+};
+
 struct sync_ctx {
 	fbindex *ix;
 	json_t *touched;  /* set of case ids */
-	json_t *verify;   /* set of event paths to (re)verify */
+	json_t *verify;   /* set of event paths still to (re)verify */
 	bool roster_changed;
-	sqlite3_stmt *ins_event, *ins_photo, *ins_problem, *del_draft, *ins_roster;
-	sqlite3_stmt *sig_event, *sig_roster;
+	sqlite3_stmt *st[ST_COUNT];
 };
+
+static sqlite3_stmt *stmt(struct sync_ctx *c, int which)
+{
+	sqlite3_reset(c->st[which]);
+	return c->st[which];
+}
 
 static int note_problem(struct sync_ctx *c, const char *path, const char *problem)
 {
-	sqlite3_reset(c->ins_problem);
-	sqlite3_bind_text(c->ins_problem, 1, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(c->ins_problem, 2, problem, -1, SQLITE_TRANSIENT);
-	return sqlite3_step(c->ins_problem) == SQLITE_DONE ? 0 : db_fail(c->ix, "problems");
+	sqlite3_stmt *st = stmt(c, ST_PROBLEM);
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, problem, -1, SQLITE_TRANSIENT);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c->ix, "problems");
 }
 
-static int insert_event(struct sync_ctx *c, const char *commit, time_t ctime,
-			const char *path, const char *json_text, const json_t *ev)
+/* A signature file: attach it to its event (or roster change) at `base`. */
+static int attach_sig(struct sync_ctx *c, const char *base, const char *data, size_t len)
 {
-	sqlite3_stmt *st = c->ins_event;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, event_str(ev, "case"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, event_str(ev, "type"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, event_str(ev, "at"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, event_str(ev, "officer"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, event_str(ev, "device"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, json_integer_value(json_object_get(ev, "seq")));
-	sqlite3_bind_text(st, 8, commit, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)ctime);
-	sqlite3_bind_text(st, 10, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 11, json_text, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(c->ix, "events");
-	/* A draft whose event is now in the ledger is done. */
-	sqlite3_reset(c->del_draft);
-	sqlite3_bind_text(c->del_draft, 1, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(c->del_draft) != SQLITE_DONE)
-		return db_fail(c->ix, "drafts");
-	const char *sha = event_str(ev, "sha256");
-	if (strcmp(event_str(ev, "type"), EV_PHOTO) == 0 && *sha) {
-		sqlite3_reset(c->ins_photo);
-		sqlite3_bind_text(c->ins_photo, 1, sha, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(c->ins_photo, 2, event_str(ev, "case"), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(c->ins_photo, 3, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(c->ins_photo) != SQLITE_DONE)
-			return db_fail(c->ix, "photos");
-	}
-	json_object_set_new(c->touched, event_str(ev, "case"), json_true());
-	json_object_set_new(c->verify, path, json_true());
-	return 0;
-}
-
-static int insert_roster(struct sync_ctx *c, const char *path, const char *text, const json_t *ev)
-{
-	sqlite3_stmt *st = c->ins_roster;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, event_str(ev, "id"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, event_str(ev, "at"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(c->ix, "roster");
-	c->roster_changed = true;
-	return 0;
-}
-
-/* A signature file: attach it to its event (or roster change). */
-static int attach_sig(struct sync_ctx *c, const char *path, const char *data, size_t len)
-{
-	char base[512];
-	size_t n = strlen(path) - 4;
-	if (n >= sizeof base)
-		return 0;
-	memcpy(base, path, n);
-	base[n] = '\0';
-	sqlite3_stmt *sts[2] = {c->sig_event, c->sig_roster};
+	static const int which[2] = {ST_SIG_EVENT, ST_SIG_ROSTER};
 	for (int i = 0; i < 2; i++) {
-		sqlite3_reset(sts[i]);
-		sqlite3_bind_text(sts[i], 1, data, (int)len, SQLITE_TRANSIENT);
-		sqlite3_bind_text(sts[i], 2, base, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(sts[i]) != SQLITE_DONE)
+		sqlite3_stmt *st = stmt(c, which[i]);
+		sqlite3_bind_text(st, 1, data, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, base, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
 			return db_fail(c->ix, "signatures");
 		if (sqlite3_changes(c->ix->db) == 0)
 			continue;
@@ -299,35 +278,90 @@ static int attach_sig(struct sync_ctx *c, const char *path, const char *data, si
 	return 0;
 }
 
-static int on_added(const char *commit, time_t ctime, const char *path,
-		    const char *data, size_t len, void *payload)
+static int sig_file(struct sync_ctx *c, const feed_item *it)
 {
-	struct sync_ctx *c = payload;
-	char case_id[96], event_id[96];
-	json_t *ev;
-	size_t plen = strlen(path);
-	if (plen > 9 && strcmp(path + plen - 9, ".json.sig") == 0)
-		return attach_sig(c, path, data, len);
-	if (roster_path_parse(path, event_id)) {
-		if (event_parse(data, len, path, &ev) != 0)
-			return note_problem(c, path, error_last());
-		int rc = strcmp(event_str(ev, "id"), event_id) == 0
-				 ? insert_roster(c, path, data, ev)
-				 : note_problem(c, path, _("roster change id does not match its path"));
-		json_decref(ev);
-		return rc;
-	}
-	if (!event_path_parse(path, case_id, event_id))
-		return 0; /* forms, photos, marker */
-	if (event_parse(data, len, path, &ev) != 0)
-		return note_problem(c, path, error_last());
-	int rc;
-	if (strcmp(event_str(ev, "id"), event_id) != 0 || strcmp(event_str(ev, "case"), case_id) != 0)
-		rc = note_problem(c, path, _("event id or case does not match its path"));
+	char base[512];
+	size_t n = strlen(it->path) - 4;
+	if (n >= sizeof base)
+		return 0;
+	memcpy(base, it->path, n);
+	base[n] = '\0';
+	return attach_sig(c, base, it->text, it->len);
+}
+
+/* The event row comes with its signature and its verdict under the feed's
+ * roster (sync_range checks that roster afterwards).  A row already there
+ * (same id) is kept, and the signature goes where it would have gone. */
+static int insert_event(struct sync_ctx *c, const feed_item *it)
+{
+	const json_t *ev = it->ev;
+	sqlite3_stmt *st = stmt(c, ST_EVENT);
+	sqlite3_bind_text(st, 1, event_str(ev, "id"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, event_str(ev, "case"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, event_str(ev, "type"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, event_str(ev, "at"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, event_str(ev, "officer"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, event_str(ev, "device"), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, json_integer_value(json_object_get(ev, "seq")));
+	sqlite3_bind_text(st, 8, it->commit, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)it->commit_time);
+	sqlite3_bind_text(st, 10, it->path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, it->text, -1, SQLITE_STATIC);
+	if (it->sig)
+		sqlite3_bind_text(st, 12, it->sig, (int)it->siglen, SQLITE_STATIC);
 	else
-		rc = insert_event(c, commit, ctime, path, data, ev);
-	json_decref(ev);
-	return rc;
+		sqlite3_bind_null(st, 12);
+	sqlite3_bind_text(st, 13, it->verdict, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(c->ix, "events");
+	bool inserted = sqlite3_changes(c->ix->db) > 0;
+	/* A draft whose event is now in the ledger is done. */
+	st = stmt(c, ST_DRAFT);
+	sqlite3_bind_text(st, 1, event_str(ev, "id"), -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(c->ix, "drafts");
+	const char *sha = event_str(ev, "sha256");
+	if (strcmp(event_str(ev, "type"), EV_PHOTO) == 0 && *sha) {
+		st = stmt(c, ST_PHOTO);
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, event_str(ev, "case"), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, event_str(ev, "id"), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return db_fail(c->ix, "photos");
+	}
+	json_object_set_new(c->touched, event_str(ev, "case"), json_true());
+	if (inserted)
+		return 0;
+	json_object_set_new(c->verify, it->path, json_true());
+	return it->sig ? attach_sig(c, it->path, it->sig, it->siglen) : 0;
+}
+
+static int insert_roster(struct sync_ctx *c, const feed_item *it)
+{
+	sqlite3_stmt *st = stmt(c, ST_ROSTER);
+	sqlite3_bind_text(st, 1, event_str(it->ev, "id"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, event_str(it->ev, "at"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, it->path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, it->text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(c->ix, "roster");
+	c->roster_changed = true;
+	return 0;
+}
+
+static int index_item(struct sync_ctx *c, const feed_item *it)
+{
+	switch (it->kind) {
+	case FEED_EVENT:
+		return insert_event(c, it);
+	case FEED_ROSTER:
+		return insert_roster(c, it);
+	case FEED_SIG:
+		return sig_file(c, it);
+	case FEED_PROBLEM:
+		return note_problem(c, it->path, it->problem);
+	}
+	return 0;
 }
 
 static char *search_text(const json_t *st, const json_t *events)
@@ -363,9 +397,10 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-static int store_case(fbindex *ix, const json_t *st, const json_t *events)
+/* The case row (upsert: the rowid stays) and its search row, which shares
+ * that rowid, so it is replaced by rowid without a scan. */
+static int store_case(struct sync_ctx *c, const json_t *st, const json_t *events)
 {
-	sqlite3_stmt *ins = NULL, *fts = NULL;
 	const char *id = event_str(st, "id");
 	char device[32] = "", day[9] = "";
 	long n = 0;
@@ -377,16 +412,8 @@ static int store_case(fbindex *ix, const json_t *st, const json_t *events)
 		rc = error_set(ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	/* An upsert keeps the row's rowid, which is also the search row's. */
-	if ((rc = prepare(ix, &ins, "INSERT INTO cases(id, status, deadline, opened_at,"
-			  " updated_at, form, category, grid, address, party, officer, device, day, n,"
-			  " state) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
-			  " status = excluded.status, deadline = excluded.deadline, opened_at ="
-			  " excluded.opened_at, updated_at = excluded.updated_at, form = excluded.form,"
-			  " category = excluded.category, grid = excluded.grid, address = excluded.address,"
-			  " party = excluded.party, officer = excluded.officer, state = excluded.state")))
-		goto done;
 	const json_t *site = json_object_get(st, "site");
+	sqlite3_stmt *ins = stmt(c, ST_CASE);
 	sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
 	bind_opt(ins, 2, event_str(st, "status"));
 	bind_opt(ins, 3, event_str(json_object_get(st, "order"), "deadline"));
@@ -403,51 +430,63 @@ static int store_case(fbindex *ix, const json_t *st, const json_t *events)
 	sqlite3_bind_int64(ins, 14, n);
 	sqlite3_bind_text(ins, 15, state, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
-		rc = db_fail(ix, "cases");
+		rc = db_fail(c->ix, "cases");
 		goto done;
 	}
-	/* The search row shares the case row's rowid: replaced by rowid, no scan. */
 	sqlite3_int64 rowid = 0;
-	if ((rc = prepare(ix, &fts, "SELECT rowid FROM cases WHERE id = ?")))
-		goto done;
-	sqlite3_bind_text(fts, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(fts) == SQLITE_ROW)
-		rowid = sqlite3_column_int64(fts, 0);
-	sqlite3_finalize(fts);
-	if ((rc = prepare(ix, &fts, "DELETE FROM cases_fts WHERE rowid = ?")))
-		goto done;
-	sqlite3_bind_int64(fts, 1, rowid);
-	sqlite3_step(fts);
-	sqlite3_finalize(fts);
-	if ((rc = prepare(ix, &fts, "INSERT INTO cases_fts(rowid, id, text) VALUES(?, ?, ?)")))
-		goto done;
-	sqlite3_bind_int64(fts, 1, rowid);
-	sqlite3_bind_text(fts, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(fts, 3, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(fts) != SQLITE_DONE)
-		rc = db_fail(ix, "search index");
+	sqlite3_stmt *q = stmt(c, ST_CASE_ROWID);
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		rowid = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	q = stmt(c, ST_FTS_DELETE);
+	sqlite3_bind_int64(q, 1, rowid);
+	sqlite3_step(q);
+	q = stmt(c, ST_FTS_INSERT);
+	sqlite3_bind_int64(q, 1, rowid);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_fail(c->ix, "search index");
 done:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(fts);
 	free(state);
 	free(text);
 	return rc;
 }
 
-static int refold(fbindex *ix, const char *case_id)
+static json_t *column_json(sqlite3_stmt *st, int col);
+
+/* Rows of a bound "SELECT commit_id, json, verdict, path, ..." (index_case_events). */
+static json_t *case_rows(sqlite3_stmt *st)
 {
-	json_t *rows, *events = json_array(), *st = NULL;
-	int rc = index_case_events(ix, case_id, &rows);
-	if (rc)
-		goto done;
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *ev = column_json(st, 1);
+		if (!ev)
+			continue;
+		const char *verdict = (const char *)sqlite3_column_text(st, 2);
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s}", "commit",
+						     (const char *)sqlite3_column_text(st, 0), "event", ev,
+						     "verdict", verdict ? verdict : "unverified", "path",
+						     (const char *)sqlite3_column_text(st, 3)));
+	}
+	sqlite3_reset(st);
+	return arr;
+}
+
+static int refold(struct sync_ctx *c, const char *case_id)
+{
+	sqlite3_stmt *q = stmt(c, ST_CASE_EVENTS);
+	sqlite3_bind_text(q, 1, case_id, -1, SQLITE_STATIC);
+	json_t *rows = case_rows(q), *events = json_array(), *st = NULL;
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row)
 		json_array_append(events, json_object_get(row, "event"));
-	if ((rc = case_fold(events, &st)) == 0)
-		rc = store_case(ix, st, rows);
+	int rc = case_fold(events, &st);
+	if (rc == 0)
+		rc = store_case(c, st, rows);
 	json_decref(rows);
-done:
 	json_decref(events);
 	json_decref(st);
 	return rc;
@@ -455,22 +494,67 @@ done:
 
 /* --- signatures ------------------------------------------------------------------ */
 
+/* A roster change for verify_roster_build, parsed as the stored text is. */
+static void add_roster_item(json_t *items, const char *text, const char *sig)
+{
+	json_t *ev = json_loads(text, 0, NULL);
+	if (ev)
+		json_array_append_new(items, json_pack("{s:o, s:s, s:s?}", "event", ev, "text", text,
+						       "sig", sig));
+}
+
 static int load_roster(fbindex *ix, verify_roster **out)
 {
 	sqlite3_stmt *st;
 	if (prepare(ix, &st, "SELECT json, sig FROM roster"))
 		return ERR_DB;
 	json_t *items = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 0);
-		json_t *ev = json_loads(text, 0, NULL);
-		if (!ev)
-			continue;
-		const char *sig = (const char *)sqlite3_column_text(st, 1);
-		json_array_append_new(items, json_pack("{s:o, s:s, s:s?}", "event", ev, "text", text, "sig", sig));
-	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		add_roster_item(items, (const char *)sqlite3_column_text(st, 0),
+				(const char *)sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	int rc = verify_roster_build(out, items, ix->trust_root);
+	json_decref(items);
+	return rc;
+}
+
+/* One roster/ file at `commit`, as indexing would store it (else skipped). */
+static void add_ledger_roster_item(ledger *l, const char *commit, const char *path, json_t *items)
+{
+	char id[96], sigpath[1024];
+	char *text = NULL, *sig = NULL;
+	json_t *ev = NULL;
+	size_t len, siglen;
+	if (!roster_path_parse(path, id) || ledger_read_at(l, commit, path, &text, &len) ||
+	    event_parse(text, len, path, &ev) || strcmp(event_str(ev, "id"), id) != 0)
+		goto done;
+	snprintf(sigpath, sizeof sigpath, "%s.sig", path);
+	if (ledger_read_at(l, commit, sigpath, &sig, &siglen))
+		sig = NULL;
+	add_roster_item(items, text, sig);
+done:
+	json_decref(ev);
+	free(text);
+	free(sig);
+}
+
+/* The roster folded from the roster/ directory at `commit`: what a rebuild
+ * up to that commit will most likely end with. */
+static int ledger_roster(fbindex *ix, ledger *l, const char *commit, verify_roster **out)
+{
+	char **names;
+	size_t n;
+	int rc = ledger_list_at(l, commit, "roster", &names, &n);
+	if (rc)
+		return rc;
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		add_ledger_roster_item(l, commit, names[i], items);
+		free(names[i]);
+	}
+	free(names);
+	error_clear();
+	rc = verify_roster_build(out, items, ix->trust_root);
 	json_decref(items);
 	return rc;
 }
@@ -530,40 +614,63 @@ done:
 
 int index_roster(fbindex *ix, verify_roster **out) { return load_roster(ix, out); }
 
+/* Events were stored with their verdict under `guess`: the roster before
+ * the walk, or for a rebuild the one at the new head.  Check again what
+ * that guess does not cover: signatures attached to older rows, and every
+ * event when the roster changed (a rebuild: unless it ended as guessed). */
+static int verify_rest(struct sync_ctx *c, bool rebuild, const verify_roster *guess)
+{
+	if (!c->roster_changed)
+		return verify_events(c->ix, c->verify, c->touched);
+	bool same = false;
+	verify_roster *now;
+	int rc;
+	if (rebuild) {
+		if ((rc = load_roster(c->ix, &now)))
+			return rc;
+		same = json_equal(verify_roster_entries(now), verify_roster_entries(guess));
+		verify_roster_free(now);
+	}
+	return verify_events(c->ix, same ? c->verify : NULL, c->touched);
+}
+
+/* Index the feed's items as they come (the walker thread reads and checks
+ * the next ones meanwhile). */
+static int index_walk(struct sync_ctx *c, ledger *l, const char *from, const char *to,
+		      const verify_roster *guess)
+{
+	feed *f = NULL;
+	feed_item *it;
+	int rc = feed_start(&f, l, from, to, guess);
+	while (rc == 0 && (rc = feed_next(f, &it)) == 0 && it) {
+		rc = index_item(c, it);
+		feed_item_free(it);
+	}
+	feed_free(f); /* the ledger is this thread's again */
+	return rc;
+}
+
 static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
 {
 	struct sync_ctx c = {.ix = ix, .touched = json_object(), .verify = json_object()};
-	int rc;
-	if ((rc = prepare(ix, &c.ins_event, "INSERT OR IGNORE INTO events(id, case_id, type, at,"
-			  " officer, device, seq, commit_id, commit_time, path, json)"
-			  " VALUES(?,?,?,?,?,?,?,?,?,?,?)")) ||
-	    (rc = prepare(ix, &c.ins_photo, "INSERT OR IGNORE INTO photos(sha256, case_id, event_id)"
-			  " VALUES(?,?,?)")) ||
-	    (rc = prepare(ix, &c.ins_problem, "INSERT OR REPLACE INTO problems(path, problem)"
-			  " VALUES(?,?)")) ||
-	    (rc = prepare(ix, &c.del_draft, "DELETE FROM drafts WHERE json_extract(draft,"
-			  " '$.committing_event') = ?")) ||
-	    (rc = prepare(ix, &c.ins_roster, "INSERT OR IGNORE INTO roster(id, at, path, json)"
-			  " VALUES(?,?,?,?)")) ||
-	    (rc = prepare(ix, &c.sig_event, "UPDATE events SET sig = ?1 WHERE path = ?2")) ||
-	    (rc = prepare(ix, &c.sig_roster, "UPDATE roster SET sig = ?1 WHERE path = ?2")))
-		goto done;
-	if ((rc = ledger_walk_added(l, from, to, on_added, &c)) ||
-	    (rc = verify_events(ix, c.roster_changed ? NULL : c.verify, c.touched)))
-		goto done;
+	verify_roster *guess = NULL;
+	bool rebuild = !from || !*from;
+	int rc = 0;
+	for (int i = 0; i < ST_COUNT && rc == 0; i++)
+		rc = prepare(ix, &c.st[i], sync_sql[i]);
+	if (rc == 0)
+		rc = rebuild ? ledger_roster(ix, l, to, &guess) : load_roster(ix, &guess);
+	if (rc == 0 && (rc = index_walk(&c, l, from, to, guess)) == 0)
+		rc = verify_rest(&c, rebuild, guess);
 	const char *case_id;
 	json_t *v;
-	json_object_foreach(c.touched, case_id, v)
-		if ((rc = refold(ix, case_id)))
-			break;
-done:
-	sqlite3_finalize(c.ins_event);
-	sqlite3_finalize(c.ins_photo);
-	sqlite3_finalize(c.ins_problem);
-	sqlite3_finalize(c.del_draft);
-	sqlite3_finalize(c.ins_roster);
-	sqlite3_finalize(c.sig_event);
-	sqlite3_finalize(c.sig_roster);
+	if (rc == 0)
+		json_object_foreach(c.touched, case_id, v)
+			if ((rc = refold(&c, case_id)))
+				break;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c.st[i]);
+	verify_roster_free(guess);
 	json_decref(c.touched);
 	json_decref(c.verify);
 	return rc;
@@ -634,23 +741,11 @@ int index_case_get(fbindex *ix, const char *case_id, json_t **state)
 int index_case_events(fbindex *ix, const char *case_id, json_t **out)
 {
 	sqlite3_stmt *st;
-	if (prepare(ix, &st, "SELECT commit_id, json, verdict, path, sig IS NOT NULL FROM events"
-			" WHERE case_id = ? ORDER BY at, id"))
+	if (prepare(ix, &st, sync_sql[ST_CASE_EVENTS]))
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-	json_t *arr = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *ev = column_json(st, 1);
-		if (!ev)
-			continue;
-		const char *verdict = (const char *)sqlite3_column_text(st, 2);
-		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s}", "commit",
-						     (const char *)sqlite3_column_text(st, 0), "event", ev,
-						     "verdict", verdict ? verdict : "unverified", "path",
-						     (const char *)sqlite3_column_text(st, 3)));
-	}
+	*out = case_rows(st);
 	sqlite3_finalize(st);
-	*out = arr;
 	return 0;
 }
 

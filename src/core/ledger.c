@@ -462,15 +462,15 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 static int compare_trees(struct walk_ctx *w, const git_tree *old, const git_tree *new,
 			 const char *prefix);
 
-/* An entry of the new tree: added (whole subtree), unchanged, or changed. */
-static int compare_entry(struct walk_ctx *w, const git_tree *old, const git_tree_entry *e,
+/* An entry `e` of the new tree against `o`, the old tree's entry of the same
+ * name (NULL: none): added (a whole subtree), unchanged, or changed. */
+static int compare_entry(struct walk_ctx *w, const git_tree_entry *o, const git_tree_entry *e,
 			 const char *prefix)
 {
-	char path[1024];
-	snprintf(path, sizeof path, "%s%s", prefix, git_tree_entry_name(e));
-	const git_tree_entry *o = old ? git_tree_entry_byname(old, git_tree_entry_name(e)) : NULL;
 	if (o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)))
 		return 0; /* same subtree or blob: nothing new below */
+	char path[1024];
+	snprintf(path, sizeof path, "%s%s", prefix, git_tree_entry_name(e));
 	bool is_tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
 	if (o && (!is_tree || git_tree_entry_type(o) != GIT_OBJECT_TREE))
 		return refuse_change(w, path, false);
@@ -488,17 +488,10 @@ static int compare_entry(struct walk_ctx *w, const git_tree *old, const git_tree
 	return rc;
 }
 
-/* Walk two trees, descending only where the ids differ: the cost of one
- * commit depends on the paths it touches, not on the size of the ledger. */
-static int compare_trees(struct walk_ctx *w, const git_tree *old, const git_tree *new,
-			 const char *prefix)
+/* An entry of the old tree missing from the new one: refused. */
+static int find_deleted(struct walk_ctx *w, const git_tree *old, const git_tree *new,
+			const char *prefix)
 {
-	size_t n = git_tree_entrycount(new);
-	for (size_t i = 0; i < n; i++) {
-		int rc = compare_entry(w, old, git_tree_entry_byindex(new, i), prefix);
-		if (rc)
-			return rc;
-	}
 	size_t m = old ? git_tree_entrycount(old) : 0;
 	for (size_t i = 0; i < m; i++) {
 		const git_tree_entry *o = git_tree_entry_byindex(old, i);
@@ -509,6 +502,30 @@ static int compare_trees(struct walk_ctx *w, const git_tree *old, const git_tree
 		}
 	}
 	return 0;
+}
+
+/* Walk two trees, descending only where the ids differ: the cost of one
+ * commit depends on the paths it touches, not on the size of the ledger.
+ * Both trees are sorted the same way and an append-only commit only adds
+ * names, so old entries are matched in one pass; a name out of that order
+ * is looked up, and when some old entry was not matched in order, every
+ * old name is looked up in the new tree (deletions are refused). */
+static int compare_trees(struct walk_ctx *w, const git_tree *old, const git_tree *new,
+			 const char *prefix)
+{
+	size_t n = git_tree_entrycount(new), m = old ? git_tree_entrycount(old) : 0, j = 0;
+	for (size_t i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(new, i);
+		const git_tree_entry *o = j < m ? git_tree_entry_byindex(old, j) : NULL;
+		if (o && strcmp(git_tree_entry_name(o), git_tree_entry_name(e)) == 0)
+			j++;
+		else
+			o = old ? git_tree_entry_byname(old, git_tree_entry_name(e)) : NULL;
+		int rc = compare_entry(w, o, e, prefix);
+		if (rc)
+			return rc;
+	}
+	return j == m ? 0 : find_deleted(w, old, new, prefix);
 }
 
 static int walk_commit(ledger *l, git_commit *c, struct walk_ctx *w)
