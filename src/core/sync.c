@@ -387,16 +387,40 @@ struct counts {
 	json_t *cases; /* may be NULL */
 };
 
-static int count_delta(const git_diff_delta *d, float progress, void *p)
+/* Event files of tree b that tree a (NULL: none) lacks, descending only
+ * where the ids differ: a subtree both hold costs nothing. */
+static int count_tree(git_repository *repo, const git_tree *a, const git_tree *b,
+		      const char *prefix, struct counts *c)
 {
-	struct counts *c = p;
-	char case_id[96], event_id[96];
-	if (d->status == GIT_DELTA_ADDED && event_path_parse(d->new_file.path, case_id, event_id)) {
-		c->events++;
-		if (c->cases)
-			json_object_set_new(c->cases, case_id, json_true());
+	int rc = 0;
+	for (size_t i = 0, n = git_tree_entrycount(b); rc == 0 && i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(b, i);
+		const git_tree_entry *o = a ? git_tree_entry_byname(a, git_tree_entry_name(e)) : NULL;
+		char path[1024], case_id[96], event_id[96];
+		if (o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)))
+			continue;
+		snprintf(path, sizeof path, "%s%s", prefix, git_tree_entry_name(e));
+		if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			if (!o && event_path_parse(path, case_id, event_id)) {
+				c->events++;
+				if (c->cases)
+					json_object_set_new(c->cases, case_id, json_true());
+			}
+			continue;
+		}
+		git_tree *sa = NULL, *sb = NULL;
+		if (git_tree_lookup(&sb, repo, git_tree_entry_id(e)) < 0 ||
+		    (o && git_tree_entry_type(o) == GIT_OBJECT_TREE &&
+		     git_tree_lookup(&sa, repo, git_tree_entry_id(o)) < 0))
+			rc = -1;
+		char sub[1040];
+		snprintf(sub, sizeof sub, "%s/", path);
+		if (rc == 0)
+			rc = count_tree(repo, sa, sb, sub, c);
+		git_tree_free(sa);
+		git_tree_free(sb);
 	}
-	return 0;
+	return rc;
 }
 
 static int commit_tree(git_repository *repo, const git_oid *id, git_tree **out)
@@ -415,13 +439,10 @@ static int count_events(git_repository *repo, const git_oid *from, const git_oid
 			struct counts *c)
 {
 	git_tree *a = NULL, *b = NULL;
-	git_diff *diff = NULL;
 	int rc = 0;
 	if (commit_tree(repo, from, &a) < 0 || commit_tree(repo, to, &b) < 0 ||
-	    git_diff_tree_to_tree(&diff, repo, a, b, NULL) < 0 ||
-	    git_diff_foreach(diff, count_delta, NULL, NULL, NULL, c) < 0)
+	    count_tree(repo, a, b, "", c) < 0)
 		rc = git_fail(_("comparing ledger trees"));
-	git_diff_free(diff);
 	git_tree_free(a);
 	git_tree_free(b);
 	return rc;
@@ -442,59 +463,64 @@ static int count_commits(git_repository *repo, const git_oid *from, const git_oi
 
 /* --- union merge --------------------------------------------------------- */
 
-struct union_ctx {
-	git_tree_update *ups;
-	size_t n, cap;
-	const char *label;
-	int rc;
-};
-
-static int union_delta(const git_diff_delta *d, float progress, void *p)
+/* The same name with other content on both sides: tampering or a bug. */
+static int union_conflict(const char *path, const git_tree_entry *ours,
+			  const git_tree_entry *theirs, const char *label)
 {
-	struct union_ctx *u = p;
-	if (d->status == GIT_DELTA_DELETED)
-		return 0; /* only ours has it */
-	if (d->status != GIT_DELTA_ADDED) {
-		char a[13], b[13];
-		git_oid_tostr(a, sizeof a, &d->old_file.id);
-		git_oid_tostr(b, sizeof b, &d->new_file.id);
-		u->rc = error_set(ERR_CONFLICT,
-				  _("%s differs between this ledger (blob %s) and %s (blob %s): the same "
-				    "path with other content is tampering or a bug; nothing was changed"),
-				  d->old_file.path, a, u->label, b);
-		return -1;
-	}
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 64;
-		git_tree_update *ups = realloc(u->ups, cap * sizeof *ups);
-		if (!ups) {
-			u->rc = error_set(ERR_NOMEM, "out of memory");
-			return -1;
-		}
-		u->ups = ups;
-		u->cap = cap;
-	}
-	u->ups[u->n++] = (git_tree_update){.action = GIT_TREE_UPDATE_UPSERT,
-					   .id = d->new_file.id,
-					   .filemode = d->new_file.mode,
-					   .path = d->new_file.path};
-	return 0;
+	char a[13], b[13];
+	git_oid_tostr(a, sizeof a, git_tree_entry_id(ours));
+	git_oid_tostr(b, sizeof b, git_tree_entry_id(theirs));
+	return error_set(ERR_CONFLICT,
+			 _("%s differs between this ledger (blob %s) and %s (blob %s): the same "
+			   "path with other content is tampering or a bug; nothing was changed"),
+			 path, a, label, b);
 }
 
-static int union_tree(git_repository *repo, git_tree *ours, git_tree *theirs, const char *label,
-		      git_oid *out)
+/* ours + what only theirs holds, tree by tree: an entry only one side has
+ * is taken whole (a subtree by its id), an entry both hold once, and only
+ * subtrees that differ on the two sides are joined and written anew. */
+static int union_tree(git_repository *repo, const git_tree *ours, const git_tree *theirs,
+		      const char *prefix, const char *label, git_oid *out)
 {
-	git_diff *diff = NULL;
-	struct union_ctx u = {.label = label};
+	git_treebuilder *tb = NULL;
 	int rc = 0;
-	if (git_diff_tree_to_tree(&diff, repo, ours, theirs, NULL) < 0)
-		rc = git_fail(_("comparing ledger trees"));
-	else if (git_diff_foreach(diff, union_delta, NULL, NULL, NULL, &u) < 0)
-		rc = u.rc ? u.rc : git_fail(_("comparing ledger trees"));
-	else if (git_tree_create_updated(out, repo, ours, u.n, u.ups) < 0)
+	if (git_treebuilder_new(&tb, repo, ours) < 0)
+		return git_fail(_("writing the merged tree"));
+	for (size_t i = 0, n = git_tree_entrycount(theirs); rc == 0 && i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(theirs, i);
+		const char *name = git_tree_entry_name(e);
+		const git_tree_entry *o = git_tree_entry_byname(ours, name);
+		char path[1024];
+		git_oid sub;
+		snprintf(path, sizeof path, "%s%s", prefix, name);
+		if (o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)) &&
+		    git_tree_entry_filemode(o) == git_tree_entry_filemode(e))
+			continue;
+		if (!o) {
+			if (git_treebuilder_insert(NULL, tb, name, git_tree_entry_id(e),
+						   git_tree_entry_filemode(e)) < 0)
+				rc = git_fail(_("writing the merged tree"));
+			continue;
+		}
+		if (git_tree_entry_type(o) != GIT_OBJECT_TREE || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			rc = union_conflict(path, o, e, label);
+			continue;
+		}
+		git_tree *sa = NULL, *sb = NULL;
+		char sub_prefix[1040];
+		snprintf(sub_prefix, sizeof sub_prefix, "%s/", path);
+		if (git_tree_lookup(&sa, repo, git_tree_entry_id(o)) < 0 ||
+		    git_tree_lookup(&sb, repo, git_tree_entry_id(e)) < 0)
+			rc = git_fail(_("reading the ledger trees"));
+		else if ((rc = union_tree(repo, sa, sb, sub_prefix, label, &sub)) == 0 &&
+			 git_treebuilder_insert(NULL, tb, name, &sub, GIT_FILEMODE_TREE) < 0)
+			rc = git_fail(_("writing the merged tree"));
+		git_tree_free(sa);
+		git_tree_free(sb);
+	}
+	if (rc == 0 && git_treebuilder_write(out, tb) < 0)
 		rc = git_fail(_("writing the merged tree"));
-	free(u.ups);
-	git_diff_free(diff);
+	git_treebuilder_free(tb);
 	return rc;
 }
 
@@ -542,7 +568,7 @@ static int make_merge(workspace *ws, git_commit *ours, git_commit *theirs, const
 		rc = git_fail(_("reading the ledger trees"));
 		goto done;
 	}
-	if ((rc = union_tree(repo, a, b, label, &tree_id)) || (rc = merge_signature(ws, &sig)))
+	if ((rc = union_tree(repo, a, b, "", label, &tree_id)) || (rc = merge_signature(ws, &sig)))
 		goto done;
 	if (git_tree_lookup(&merged, repo, &tree_id) < 0) {
 		rc = git_fail(_("writing the merged tree"));
