@@ -92,7 +92,10 @@ good=$(git -C "$TMP/hub.git" rev-parse main)
 
 # --- the client, syncing from a hub tampered with directly ----------------------
 git clone -q --bare "$TMP/hub.git" "$TMP/bad.git"  # no hooks: anything goes in
-check "B syncs from the (still good) hub copy" dev B sync "$TMP/bad.git"
+# --no-push: when B's start commit differs from A's (another second), B
+# merges; pushing that merge would put a commit the tampered pushes below
+# then drop, and B would see a rewritten history instead of the tampering.
+check "B syncs from the (still good) hub copy" dev B sync "$TMP/bad.git" --no-push
 bgood=$(git -C "$TMP/B/ledger.git" rev-parse main)
 blist=$(dev B list --json)
 for c in "${cases[@]}"; do
