@@ -19,7 +19,7 @@
  * ready, not for each one: fewer context switches. */
 #define WAKE_BATCH 64
 
-/* An event's check is done by whichever thread gets to it first: the
+/* An item's parse and check are done by whichever thread gets to it first: the
  * indexer takes the oldest item, the walker, when the queue is full or
  * the walk has ended, checks from the newest end.  The two threads thus
  * share the work however fast each one is. */
@@ -87,19 +87,16 @@ static feed_item *item_new(enum feed_kind kind, const char *commit, time_t ctime
 	return it;
 }
 
-/* Turn an item into a problem report (the message is the current error or
- * `why`). */
-static feed_item *to_problem(feed_item *it, const char *why)
+static void to_problem(feed_item *it, const char *why)
 {
 	it->kind = FEED_PROBLEM;
-	it->problem = strdup(why ? why : error_last());
+	it->problem = strdup(why);
 	json_decref(it->ev);
 	it->ev = NULL;
-	return it;
 }
 
-/* What a file added by a commit is; NULL for files the index ignores
- * (forms, photos, the marker) and when out of memory (*oom set). */
+/* What a file added by a commit is, from its path; NULL for files the
+ * index ignores (forms, photos, the marker) and when out of memory (*oom). */
 static feed_item *classify(const char *commit, time_t ctime, const char *path,
 			   const char *data, size_t len, bool *oom)
 {
@@ -115,26 +112,38 @@ static feed_item *classify(const char *commit, time_t ctime, const char *path,
 	else
 		return NULL;
 	feed_item *it = item_new(kind, commit, ctime, path, data, len);
-	if (!it) {
-		*oom = true;
-		return NULL;
-	}
-	if (kind == FEED_SIG)
-		return it;
-	if (event_parse(data, len, path, &it->ev) != 0)
-		return to_problem(it, NULL);
-	if (kind == FEED_ROSTER && strcmp(event_str(it->ev, "id"), event_id) != 0)
-		return to_problem(it, _("roster change id does not match its path"));
-	if (kind == FEED_EVENT && (strcmp(event_str(it->ev, "id"), event_id) != 0 ||
-				   strcmp(event_str(it->ev, "case"), case_id) != 0))
-		return to_problem(it, _("event id or case does not match its path"));
+	*oom = !it;
 	return it;
 }
 
-/* Check an event as the indexer would with the same roster (the stored
- * text ends at its first NUL, like the index column). */
+/* Parse an event or roster change; one that cannot be read or does not
+ * match its path becomes a problem. */
+static bool parse_item(feed_item *it)
+{
+	char case_id[96], event_id[96];
+	bool roster = it->kind == FEED_ROSTER;
+	if (roster ? !roster_path_parse(it->path, event_id)
+		   : !event_path_parse(it->path, case_id, event_id))
+		return false;
+	const char *why = NULL;
+	if (event_parse(it->text, it->len, it->path, &it->ev) != 0)
+		why = error_last();
+	else if (roster && strcmp(event_str(it->ev, "id"), event_id) != 0)
+		why = _("roster change id does not match its path");
+	else if (!roster && (strcmp(event_str(it->ev, "id"), event_id) != 0 ||
+			     strcmp(event_str(it->ev, "case"), case_id) != 0))
+		why = _("event id or case does not match its path");
+	if (why)
+		to_problem(it, why);
+	return !why;
+}
+
+/* Parse, then check an event as the indexer would with the same roster
+ * (the stored text ends at its first NUL, like the index column). */
 static void check(struct feed *f, feed_item *it)
 {
+	if (!parse_item(it) || it->kind != FEED_EVENT)
+		return;
 	char reason[512] = "ok";
 	verify_event(f->roster, it->ev, it->text, strlen(it->text), it->sig,
 		     it->sig ? strnlen(it->sig, it->siglen) : 0, reason, sizeof reason);
@@ -180,7 +189,7 @@ static int emit(struct feed *f, feed_item *it)
 	if (!stop) {
 		struct slot *s = &f->ring[(f->first + f->count) % QUEUE_MAX];
 		s->it = it;
-		s->state = it->kind == FEED_EVENT ? TO_CHECK : CHECKED;
+		s->state = it->kind == FEED_SIG ? CHECKED : TO_CHECK;
 		f->count++;
 		if (f->taker_waits && f->count >= WAKE_BATCH)
 			pthread_cond_signal(&f->can_take);
@@ -302,7 +311,9 @@ int feed_next(feed *f, feed_item **out)
 		rc = error_set(f->rc, "%s", f->msg ? f->msg : "");
 	}
 	pthread_mutex_unlock(&f->mu);
-	if (*out && (*out)->kind == FEED_EVENT && !(*out)->verdict) {
+	feed_item *it = *out;
+	if (it && ((it->kind == FEED_EVENT && !it->verdict) ||
+		   (it->kind == FEED_PROBLEM && !it->problem))) {
 		feed_item_free(*out);
 		*out = NULL;
 		rc = error_set(ERR_NOMEM, "out of memory");

@@ -2,11 +2,12 @@
  * feed: the reading half of index_sync, run in a second thread.
  *
  * The walker thread visits the files added between two commits
- * (ledger_walk_added), parses events and roster changes, joins each event
- * with the .sig file that follows it and checks the signature and the
- * trust rules against a roster given at the start (the Ed25519 check is
- * the largest single cost of indexing).  The indexer takes the results in
- * walk order with feed_next and does the SQLite part meanwhile.
+ * (ledger_walk_added) and joins each event with the .sig file that follows
+ * it.  Parsing events and roster changes and checking each event's
+ * signature and trust rules against a roster given at the start (the
+ * Ed25519 check is the largest single cost of indexing) is shared between
+ * the walker and the indexer, which takes the results in walk order with
+ * feed_next and does the SQLite part.
  *
  * The ledger is used only by the walker until feed_next has returned the
  * end (or feed_free): libgit2 objects must not be used by two threads at
@@ -28,7 +29,7 @@ enum feed_kind {
 	FEED_EVENT,   /* an event file: ev, text, sig (or NULL), verdict */
 	FEED_ROSTER,  /* a roster change: ev, text */
 	FEED_SIG,     /* a .sig file not joined to an event: text (the signature) */
-	FEED_PROBLEM, /* a file that cannot be read as an event: problem */
+	FEED_PROBLEM, /* a file that cannot be read as an event: problem (and sig) */
 };
 
 typedef struct {
@@ -39,7 +40,7 @@ typedef struct {
 	char *text;    /* the file's bytes, NUL-terminated */
 	size_t len;
 	json_t *ev;    /* parsed event (FEED_EVENT, FEED_ROSTER) */
-	char *sig;     /* FEED_EVENT: its .sig file's bytes when it came right after */
+	char *sig;     /* FEED_EVENT, FEED_PROBLEM: the .sig file's bytes when it came right after */
 	size_t siglen;
 	char *verdict; /* FEED_EVENT: "ok" or why not, under the feed's roster */
 	char *problem; /* FEED_PROBLEM */

@@ -10,6 +10,7 @@
 #include "i18n.h"
 #include "util.h"
 #include "verify.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -205,10 +206,14 @@ int index_meta_set(fbindex *ix, const char *key, const char *value) { return met
 
 /* --- indexing ----------------------------------------------------------------- */
 
+static const char case_events_sql[] =
+	"SELECT commit_id, json, verdict, path, sig IS NOT NULL FROM events"
+	" WHERE case_id = ? ORDER BY at, id";
+
 /* Statements of one index_sync, prepared once. */
 enum {
 	ST_EVENT, ST_PHOTO, ST_PROBLEM, ST_DRAFT, ST_ROSTER, ST_SIG_EVENT, ST_SIG_ROSTER,
-	ST_CASE_EVENTS, ST_CASE, ST_CASE_ROWID, ST_FTS_DELETE, ST_FTS_INSERT, ST_COUNT
+	ST_CASE_JSON, ST_CASE, ST_CASE_ROWID, ST_FTS_DELETE, ST_FTS_INSERT, ST_COUNT
 };
 
 static const char *const sync_sql[ST_COUNT] = {
@@ -220,8 +225,7 @@ static const char *const sync_sql[ST_COUNT] = {
 	[ST_ROSTER] = "INSERT OR IGNORE INTO roster(id, at, path, json) VALUES(?,?,?,?)",
 	[ST_SIG_EVENT] = "UPDATE events SET sig = ?1 WHERE path = ?2",
 	[ST_SIG_ROSTER] = "UPDATE roster SET sig = ?1 WHERE path = ?2",
-	[ST_CASE_EVENTS] = "SELECT commit_id, json, verdict, path, sig IS NOT NULL FROM events"
-			   " WHERE case_id = ? ORDER BY at, id",
+	[ST_CASE_JSON] = "SELECT json FROM events WHERE case_id = ? ORDER BY at, id",
 	/* An upsert keeps the row's rowid, which is also the search row's. */
 	[ST_CASE] = "INSERT INTO cases(id, status, deadline, opened_at, updated_at, form, category,"
 		    " grid, address, party, officer, device, day, n, state)"
@@ -358,8 +362,11 @@ static int index_item(struct sync_ctx *c, const feed_item *it)
 		return insert_roster(c, it);
 	case FEED_SIG:
 		return sig_file(c, it);
-	case FEED_PROBLEM:
-		return note_problem(c, it->path, it->problem);
+	case FEED_PROBLEM: {
+		/* an unreadable event's signature goes where it would have gone */
+		int rc = note_problem(c, it->path, it->problem);
+		return rc || !it->sig ? rc : attach_sig(c, it->path, it->sig, it->siglen);
+	}
 	}
 	return 0;
 }
@@ -375,9 +382,8 @@ static char *search_text(const json_t *st, const json_t *events)
 	fprintf(f, "%s\n%s\n%s\n%s\n", event_str(st, "id"), event_str(site, "address"),
 		event_str(site, "grid"), event_str(party, "name"));
 	size_t i;
-	json_t *row;
-	json_array_foreach(events, i, row) {
-		const json_t *ev = json_object_get(row, "event");
+	json_t *ev;
+	json_array_foreach(events, i, ev) {
 		fprintf(f, "%s\n", event_str(ev, "text"));
 		const char *k;
 		json_t *v;
@@ -397,21 +403,69 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* A case to fold: its events' texts are read by the indexer, the JSON
+ * work (parse, fold, serialise, search text) is done by the worker. */
+struct fold_job {
+	json_t *texts; /* the events' JSON texts, ordered by (at, id) */
+	json_t *state;
+	char *state_text, *search;
+};
+
+static void fold_job_free(void *p)
+{
+	struct fold_job *j = p;
+	json_decref(j->texts);
+	json_decref(j->state);
+	free(j->state_text);
+	free(j->search);
+	free(j);
+}
+
+static void fold_job_run(void *p)
+{
+	struct fold_job *j = p;
+	json_t *events = json_array();
+	size_t i;
+	json_t *text;
+	json_array_foreach(j->texts, i, text) {
+		json_t *ev = json_loads(json_string_value(text), 0, NULL);
+		if (ev)
+			json_array_append_new(events, ev);
+	}
+	if (case_fold(events, &j->state) == 0) {
+		j->state_text = json_dumps(j->state, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10));
+		j->search = search_text(j->state, events);
+	}
+	json_decref(events);
+}
+
+static int fold_job_read(struct sync_ctx *c, const char *case_id, struct fold_job **out)
+{
+	struct fold_job *j = calloc(1, sizeof *j);
+	if (!j || !(j->texts = json_array())) {
+		free(j);
+		return error_set(ERR_NOMEM, "out of memory");
+	}
+	sqlite3_stmt *q = stmt(c, ST_CASE_JSON);
+	sqlite3_bind_text(q, 1, case_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		json_array_append_new(j->texts, json_string((const char *)sqlite3_column_text(q, 0)));
+	sqlite3_reset(q);
+	*out = j;
+	return 0;
+}
+
 /* The case row (upsert: the rowid stays) and its search row, which shares
  * that rowid, so it is replaced by rowid without a scan. */
-static int store_case(struct sync_ctx *c, const json_t *st, const json_t *events)
+static int store_case(struct sync_ctx *c, const struct fold_job *j)
 {
+	const json_t *st = j->state;
+	if (!j->state_text || !j->search)
+		return error_set(ERR_NOMEM, "out of memory");
 	const char *id = event_str(st, "id");
 	char device[32] = "", day[9] = "";
 	long n = 0;
 	sscanf(id, "%*[^-]-%8[0-9]-%31[^-]-%ld", day, device, &n);
-	char *state = json_dumps(st, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(10));
-	char *text = search_text(st, events);
-	int rc = 0;
-	if (!state || !text) {
-		rc = error_set(ERR_NOMEM, "out of memory");
-		goto done;
-	}
 	const json_t *site = json_object_get(st, "site");
 	sqlite3_stmt *ins = stmt(c, ST_CASE);
 	sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
@@ -428,11 +482,9 @@ static int store_case(struct sync_ctx *c, const json_t *st, const json_t *events
 	bind_opt(ins, 12, device);
 	bind_opt(ins, 13, day);
 	sqlite3_bind_int64(ins, 14, n);
-	sqlite3_bind_text(ins, 15, state, -1, SQLITE_STATIC);
-	if (sqlite3_step(ins) != SQLITE_DONE) {
-		rc = db_fail(c->ix, "cases");
-		goto done;
-	}
+	sqlite3_bind_text(ins, 15, j->state_text, -1, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE)
+		return db_fail(c->ix, "cases");
 	sqlite3_int64 rowid = 0;
 	sqlite3_stmt *q = stmt(c, ST_CASE_ROWID);
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -445,12 +497,36 @@ static int store_case(struct sync_ctx *c, const json_t *st, const json_t *events
 	q = stmt(c, ST_FTS_INSERT);
 	sqlite3_bind_int64(q, 1, rowid);
 	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = db_fail(c->ix, "search index");
-done:
-	free(state);
-	free(text);
+	sqlite3_bind_text(q, 3, j->search, -1, SQLITE_STATIC);
+	return sqlite3_step(q) == SQLITE_DONE ? 0 : db_fail(c->ix, "search index");
+}
+
+static int store_and_free(struct sync_ctx *c, struct fold_job *j)
+{
+	int rc = j ? store_case(c, j) : 0;
+	if (j)
+		fold_job_free(j);
+	return rc;
+}
+
+/* Refold each touched case from its events, in order: the indexer reads
+ * and writes, the worker thread folds the cases in between. */
+static int refold_all(struct sync_ctx *c)
+{
+	worker *w = NULL;
+	int rc = worker_start(&w, fold_job_run);
+	const char *case_id;
+	json_t *v;
+	struct fold_job *j = NULL;
+	if (rc == 0)
+		json_object_foreach(c->touched, case_id, v)
+			if ((rc = fold_job_read(c, case_id, &j)) ||
+			    (rc = store_and_free(c, worker_put(w, j))))
+				break;
+	while (rc == 0 && (j = worker_take(w)))
+		rc = store_and_free(c, j);
+	if (w)
+		worker_free(w, fold_job_free);
 	return rc;
 }
 
@@ -472,24 +548,6 @@ static json_t *case_rows(sqlite3_stmt *st)
 	}
 	sqlite3_reset(st);
 	return arr;
-}
-
-static int refold(struct sync_ctx *c, const char *case_id)
-{
-	sqlite3_stmt *q = stmt(c, ST_CASE_EVENTS);
-	sqlite3_bind_text(q, 1, case_id, -1, SQLITE_STATIC);
-	json_t *rows = case_rows(q), *events = json_array(), *st = NULL;
-	size_t i;
-	json_t *row;
-	json_array_foreach(rows, i, row)
-		json_array_append(events, json_object_get(row, "event"));
-	int rc = case_fold(events, &st);
-	if (rc == 0)
-		rc = store_case(c, st, rows);
-	json_decref(rows);
-	json_decref(events);
-	json_decref(st);
-	return rc;
 }
 
 /* --- signatures ------------------------------------------------------------------ */
@@ -614,6 +672,8 @@ done:
 
 int index_roster(fbindex *ix, verify_roster **out) { return load_roster(ix, out); }
 
+static int scalar_long(fbindex *ix, const char *sql, const char *a, const char *b, long *out);
+
 /* Events were stored with their verdict under `guess`: the roster before
  * the walk, or for a rebuild the one at the new head.  Check again what
  * that guess does not cover: signatures attached to older rows, and every
@@ -656,24 +716,59 @@ static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
 	verify_roster *guess = NULL;
 	bool rebuild = !from || !*from;
 	int rc = 0;
+	/* A larger page cache while indexing many events: fewer pages written
+	 * to the WAL again and read back (the default is restored after). */
+	long cache_pages = 0;
+	if (scalar_long(ix, "PRAGMA cache_size", NULL, NULL, &cache_pages) || cache_pages == 0)
+		cache_pages = -2000;
+	exec(ix, "PRAGMA cache_size = -65536");
 	for (int i = 0; i < ST_COUNT && rc == 0; i++)
 		rc = prepare(ix, &c.st[i], sync_sql[i]);
 	if (rc == 0)
 		rc = rebuild ? ledger_roster(ix, l, to, &guess) : load_roster(ix, &guess);
 	if (rc == 0 && (rc = index_walk(&c, l, from, to, guess)) == 0)
 		rc = verify_rest(&c, rebuild, guess);
-	const char *case_id;
-	json_t *v;
 	if (rc == 0)
-		json_object_foreach(c.touched, case_id, v)
-			if ((rc = refold(&c, case_id)))
-				break;
+		rc = refold_all(&c);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(c.st[i]);
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA cache_size = %ld", cache_pages);
+	exec(ix, pragma);
 	verify_roster_free(guess);
 	json_decref(c.touched);
 	json_decref(c.verify);
 	return rc;
+}
+
+/* Inside a write transaction: index up to `head` from where the index is. */
+static int sync_locked(fbindex *ix, ledger *l, const char *head)
+{
+	char done_head[41];
+	int rc;
+	/* Another process may have indexed meanwhile: re-read inside the lock. */
+	if ((rc = index_head(ix, done_head)) == 0 && done_head[0] && strcmp(head, done_head) != 0 &&
+	    !ledger_is_ancestor(l, done_head, head))
+		rc = error_set(ERR_CONFLICT, _("the ledger history was rewritten: commit %.12s, already "
+					       "indexed, is no longer in it"), done_head);
+	if (rc == 0 && strcmp(head, done_head) != 0 && (rc = sync_range(ix, l, done_head, head)) == 0)
+		rc = meta_set(ix, "ledger_head", head);
+	return rc;
+}
+
+/* BEGIN IMMEDIATE, optionally drop the derived tables, sync, COMMIT. */
+static int sync_transaction(fbindex *ix, ledger *l, const char *head, bool reset)
+{
+	int rc;
+	if ((rc = exec(ix, "BEGIN IMMEDIATE")))
+		return rc;
+	if ((!reset || (rc = exec(ix, derived_reset)) == 0) && head[0])
+		rc = sync_locked(ix, l, head);
+	if (rc) {
+		exec(ix, "ROLLBACK");
+		return rc;
+	}
+	return exec(ix, "COMMIT");
 }
 
 int index_sync(fbindex *ix, ledger *l)
@@ -686,31 +781,16 @@ int index_sync(fbindex *ix, ledger *l)
 		return rc;
 	if (strcmp(head, done_head) == 0)
 		return 0;
-	if ((rc = exec(ix, "BEGIN IMMEDIATE")))
-		return rc;
-	/* Another process may have indexed meanwhile: re-read inside the lock. */
-	if ((rc = index_head(ix, done_head)) == 0 && done_head[0] && strcmp(head, done_head) != 0 &&
-	    !ledger_is_ancestor(l, done_head, head))
-		rc = error_set(ERR_CONFLICT, _("the ledger history was rewritten: commit %.12s, already "
-					       "indexed, is no longer in it"), done_head);
-	if (rc == 0 && strcmp(head, done_head) != 0 && (rc = sync_range(ix, l, done_head, head)) == 0)
-		rc = meta_set(ix, "ledger_head", head);
-	if (rc) {
-		exec(ix, "ROLLBACK");
-		return rc;
-	}
-	return exec(ix, "COMMIT");
+	return sync_transaction(ix, l, head, false);
 }
 
+/* One transaction: the rows freed by the reset are reused at once, and
+ * readers see the old index until the new one is complete. */
 int index_rebuild(fbindex *ix, ledger *l)
 {
-	int rc;
-	if ((rc = exec(ix, "BEGIN IMMEDIATE")) || (rc = exec(ix, derived_reset)) ||
-	    (rc = exec(ix, "COMMIT"))) {
-		exec(ix, "ROLLBACK");
-		return rc;
-	}
-	return index_sync(ix, l);
+	char head[41];
+	int rc = ledger_head(l, head);
+	return rc ? rc : sync_transaction(ix, l, head, true);
 }
 
 /* --- queries ------------------------------------------------------------------ */
@@ -741,7 +821,7 @@ int index_case_get(fbindex *ix, const char *case_id, json_t **state)
 int index_case_events(fbindex *ix, const char *case_id, json_t **out)
 {
 	sqlite3_stmt *st;
-	if (prepare(ix, &st, sync_sql[ST_CASE_EVENTS]))
+	if (prepare(ix, &st, case_events_sql))
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	*out = case_rows(st);
