@@ -261,6 +261,16 @@ static void *walker(void *arg)
 	return NULL;
 }
 
+static void destroy(struct feed *f)
+{
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->can_put);
+	pthread_cond_destroy(&f->can_take);
+	pthread_cond_destroy(&f->checked);
+	free(f->msg);
+	free(f);
+}
+
 int feed_start(feed **out, ledger *l, const char *from, const char *to, const verify_roster *r)
 {
 	struct feed *f = calloc(1, sizeof *f);
@@ -275,11 +285,7 @@ int feed_start(feed **out, ledger *l, const char *from, const char *to, const ve
 	pthread_cond_init(&f->can_take, NULL);
 	pthread_cond_init(&f->checked, NULL);
 	if (sodium_init() < 0 || pthread_create(&f->thread, NULL, walker, f) != 0) {
-		pthread_mutex_destroy(&f->mu);
-		pthread_cond_destroy(&f->can_put);
-		pthread_cond_destroy(&f->can_take);
-		pthread_cond_destroy(&f->checked);
-		free(f);
+		destroy(f);
 		return error_set(ERR_GENERIC, "%s", _("cannot start the indexing thread"));
 	}
 	*out = f;
@@ -332,10 +338,5 @@ void feed_free(feed *f)
 	pthread_join(f->thread, NULL);
 	for (; f->count; f->count--, f->first = (f->first + 1) % QUEUE_MAX)
 		feed_item_free(f->ring[f->first].it);
-	pthread_mutex_destroy(&f->mu);
-	pthread_cond_destroy(&f->can_put);
-	pthread_cond_destroy(&f->can_take);
-	pthread_cond_destroy(&f->checked);
-	free(f->msg);
-	free(f);
+	destroy(f);
 }

@@ -41,6 +41,14 @@ static void *run(void *arg)
 	return NULL;
 }
 
+static void destroy(worker *w)
+{
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->finished);
+	free(w);
+}
+
 int worker_start(worker **out, worker_fn fn)
 {
 	worker *w = calloc(1, sizeof *w);
@@ -51,10 +59,7 @@ int worker_start(worker **out, worker_fn fn)
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->finished, NULL);
 	if (pthread_create(&w->thread, NULL, run, w) != 0) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->work);
-		pthread_cond_destroy(&w->finished);
-		free(w);
+		destroy(w);
 		return error_set(ERR_GENERIC, "%s", _("cannot start the indexing thread"));
 	}
 	*out = w;
@@ -105,8 +110,5 @@ void worker_free(worker *w, void (*drop)(void *job))
 	pthread_join(w->thread, NULL);
 	for (; w->count; w->count--, w->first = (w->first + 1) % WORKER_MAX)
 		drop(w->ring[w->first]);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->work);
-	pthread_cond_destroy(&w->finished);
-	free(w);
+	destroy(w);
 }
