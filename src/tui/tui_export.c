@@ -184,8 +184,10 @@ int tui_export_run(tui_app *app, const char *case_id)
 	verdict_line(rep, verdict, sizeof verdict);
 	json_t *lines = summary_lines(rep, verdict, out, zip, redact);
 	json_decref(rep);
-	snprintf(title, sizeof title, ok ? _("Export of %s: verified") : _("Export of %s: NOT verified"),
-		 case_id);
+	if (ok)
+		snprintf(title, sizeof title, _("Export of %s: verified"), case_id);
+	else
+		snprintf(title, sizeof title, _("Export of %s: NOT verified"), case_id);
 	if (ok)
 		tui_msg(app, "%s  %s", verdict, out);
 	else
