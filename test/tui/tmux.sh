@@ -14,6 +14,10 @@ trap tui_cleanup EXIT
 tui_start() {
 	local w=$1 h=$2 a
 	shift 2
+	# A session that never ends keeps the server up: killing the only
+	# session makes the server exit, and a new-session racing with that exit
+	# (more likely on a loaded machine) could lose its server mid-test.
+	tm has-session -t keep >/dev/null 2>&1 || tm new-session -d -s keep -x 20 -y 5 "exec sleep 86400"
 	tm kill-session -t fb >/dev/null 2>&1
 	{
 		echo "echo \$\$ >'$TUI_PIDFILE'"
