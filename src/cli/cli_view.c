@@ -77,40 +77,34 @@ int cmd_form(cli_args *a)
 	return bad ? CLI_FAIL : CLI_OK;
 }
 
-static void print_case_row(const json_t *s)
+static int print_row_cb(const case_row *r, void *shown)
 {
-	const char *status = event_str(s, "status");
-	char st[64];
-	long days = (long)json_integer_value(json_object_get(s, "days_overdue"));
-	if (days > 0)
-		snprintf(st, sizeof st, _("%s +%ldd"), case_status_label(status), days);
+	char st[64], party[512];
+	if (r->days_overdue > 0)
+		snprintf(st, sizeof st, _("%s +%ldd"), case_status_label(r->status), r->days_overdue);
 	else
-		snprintf(st, sizeof st, "%s", case_status_label(status));
-	col(event_str(s, "id"), 26);
+		snprintf(st, sizeof st, "%s", case_status_label(r->status));
+	col(r->id, 26);
 	putchar(' ');
 	col(st, 12);
 	putchar(' ');
-	col(event_str(s, "deadline"), 10);
+	col(r->deadline, 10);
 	putchar(' ');
-	col(event_str(s, "address"), 20);
+	col(r->address, 20);
 	putchar(' ');
-	char party[512];
-	util_text_fit(event_str(s, "party"), 16, false, party, sizeof party);
+	util_text_fit(r->party, 16, false, party, sizeof party);
 	printf("%s\n", party);
-}
-
-static int print_row_cb(json_t *summary, void *shown)
-{
-	print_case_row(summary);
 	(*(long *)shown)++;
 	return 0;
 }
 
 /* --json, streamed: the same bytes as dumping the whole array with
  * cli_print_json (jansson, indent 2), one element at a time. */
-static int print_json_cb(json_t *summary, void *shown)
+static int print_json_cb(const case_row *r, void *shown)
 {
+	json_t *summary = case_row_json(r);
 	char *s = json_dumps(summary, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+	json_decref(summary);
 	if (!s)
 		return error_set(ERR_NOMEM, "out of memory");
 	fputs(*(long *)shown ? ",\n  " : "[\n  ", stdout);
@@ -137,8 +131,8 @@ int cmd_list(cli_args *a)
 	cli_today(today);
 	long shown = 0;
 	/* streamed: memory does not grow with the number of cases */
-	rc = index_case_summaries_each(ws->index, status, search, today, 0, 0,
-				       json ? print_json_cb : print_row_cb, &shown);
+	rc = index_case_rows_each(ws->index, status, search, today, json ? print_json_cb : print_row_cb,
+				  &shown);
 	if (json && (rc == 0 || shown))
 		fputs(shown ? "\n]\n" : "[]\n", stdout); /* valid JSON even when cut short */
 	if (rc != 0) {

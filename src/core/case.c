@@ -366,40 +366,56 @@ int case_check(const json_t *state, const json_t *event)
 	return 0;
 }
 
-const char *case_display_status(const json_t *state, const char *today, long *days)
+const char *case_status_on(const char *state, const char *deadline, const char *today, long *days)
 {
-	const char *status = event_str(state, "status");
-	const char *deadline = event_str(json_object_get(state, "order"), "deadline");
 	long d = 0;
 	*days = 0;
-	if (strcmp(status, "ordered") == 0 && *deadline && today &&
-	    util_date_diff(deadline, today, &d) == 0 && d > 0) {
+	if (strcmp(state, "ordered") == 0 && *deadline && today && util_date_diff(deadline, today, &d) == 0 &&
+	    d > 0) {
 		*days = d;
 		return "overdue";
 	}
-	return status;
+	return state;
+}
+
+const char *case_display_status(const json_t *state, const char *today, long *days)
+{
+	return case_status_on(event_str(state, "status"), event_str(json_object_get(state, "order"), "deadline"),
+			      today, days);
+}
+
+json_t *case_row_json(const case_row *r)
+{
+	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", r->id, "status", r->status,
+			      "state", r->state, "days_overdue", (json_int_t)r->days_overdue, "address",
+			      r->address, "opened_at", r->opened_at, "updated_at", r->updated_at, "officer",
+			      r->officer);
+	const struct { const char *key, *value; } extra[] = {
+		{"grid", r->grid}, {"party", r->party}, {"form", r->form},
+		{"category", r->category}, {"deadline", r->deadline},
+	};
+	for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+		if (*extra[i].value)
+			json_object_set_new(s, extra[i].key, json_string(extra[i].value));
+	return s;
 }
 
 json_t *case_summary(const json_t *st, const char *today)
 {
-	long days;
-	const char *status = case_display_status(st, today, &days);
-	const json_t *site = json_object_get(st, "site");
-	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", event_str(st, "id"),
-			      "status", status, "state", event_str(st, "status"), "days_overdue",
-			      (json_int_t)days, "address", event_str(site, "address"), "opened_at",
-			      event_str(st, "opened_at"), "updated_at", event_str(st, "updated_at"),
-			      "officer", event_str(st, "opened_by"));
-	static const struct { const char *key, *obj, *field; } extra[] = {
-		{"grid", "site", "grid"},       {"party", "party", "name"},
-		{"form", "form", "id"},         {"category", "category", "code"},
-		{"deadline", "order", "deadline"},
+	case_row r = {
+		.id = event_str(st, "id"),
+		.state = event_str(st, "status"),
+		.address = event_str(json_object_get(st, "site"), "address"),
+		.grid = event_str(json_object_get(st, "site"), "grid"),
+		.party = event_str(json_object_get(st, "party"), "name"),
+		.form = event_str(json_object_get(st, "form"), "id"),
+		.category = event_str(json_object_get(st, "category"), "code"),
+		.deadline = event_str(json_object_get(st, "order"), "deadline"),
+		.opened_at = event_str(st, "opened_at"),
+		.updated_at = event_str(st, "updated_at"),
+		.officer = event_str(st, "opened_by"),
 	};
-	for (size_t i = 0; i < sizeof extra / sizeof *extra; i++) {
-		const char *v = event_str(json_object_get(st, extra[i].obj), extra[i].field);
-		if (*v)
-			json_object_set_new(s, extra[i].key, json_string(v));
-	}
-	return s;
+	r.status = case_status_on(r.state, r.deadline, today, &r.days_overdue);
+	return case_row_json(&r);
 }
 

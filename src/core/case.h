@@ -25,9 +25,22 @@ const char *case_status_label(const char *status);
 /* Close outcomes accepted by `close --outcome`. */
 int case_outcome_valid(const char *outcome);
 
+/* The same from the state's name and the order's deadline ("" when none). */
+const char *case_status_on(const char *state, const char *deadline, const char *today, long *days);
+
+/* A case as a list shows it: borrowed strings, "" when absent; status is
+ * the displayed one (case_display_status). */
+typedef struct {
+	const char *id, *status, *state, *address, *grid, *party, *form, *category, *deadline;
+	const char *opened_at, *updated_at, *officer;
+	long days_overdue;
+} case_row;
+
 /* Summary of a case for lists (new reference): id, status (displayed),
  * state, days_overdue, address, grid, party, form, category, deadline,
  * opened_at, updated_at, officer. */
 json_t *case_summary(const json_t *state, const char *today);
+/* The same object from a row (the index's list columns). */
+json_t *case_row_json(const case_row *r);
 
 #endif

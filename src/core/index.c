@@ -60,6 +60,11 @@ static const char *const migrations[] = {
 	/* 3: search rows share their case's rowid; rebuild what was derived */
 	"DELETE FROM events; DELETE FROM cases; DELETE FROM cases_fts; DELETE FROM photos;"
 	"DELETE FROM problems; DELETE FROM roster; DELETE FROM meta WHERE key = 'ledger_head';",
+	/* 4: lists read a covering index (about 500 bytes a case) instead of the
+	 * case rows, which carry the whole state (list all at 100k: 2x faster) */
+	"CREATE INDEX cases_list ON cases(opened_at, id, status, deadline, updated_at, form,"
+	" category, grid, address, party, officer);"
+	"DROP INDEX cases_opened;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -921,30 +926,19 @@ int index_case_list(fbindex *ix, const char *status, const char *search,
 	return 0;
 }
 
-/* The few fields of a state that a summary needs, from the list columns. */
-static json_t *row_state(sqlite3_stmt *st)
+/* A list row from the list columns (strings borrowed from the statement). */
+static void column_row(sqlite3_stmt *st, const char *today, case_row *r)
 {
-#define COL(i) ((const char *)sqlite3_column_text(st, i))
-	json_t *s = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "id", COL(0), "status", COL(1),
-			      "opened_at", COL(3), "updated_at", COL(4), "opened_by", COL(10));
-	static const struct { int col; const char *obj, *field; } nested[] = {
-		{2, "order", "deadline"}, {5, "form", "id"}, {6, "category", "code"},
-		{7, "site", "grid"},      {8, "site", "address"}, {9, "party", "name"},
-	};
-	for (size_t i = 0; i < sizeof nested / sizeof *nested; i++) {
-		if (!COL(nested[i].col))
-			continue;
-		json_t *o = json_object_get(s, nested[i].obj);
-		if (!o)
-			json_object_set_new(s, nested[i].obj, o = json_object());
-		json_object_set_new(o, nested[i].field, json_string(COL(nested[i].col)));
-	}
-	return s;
+#define COL(i) (sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
+	*r = (case_row){.id = COL(0), .state = COL(1), .deadline = COL(2), .opened_at = COL(3),
+			.updated_at = COL(4), .form = COL(5), .category = COL(6), .grid = COL(7),
+			.address = COL(8), .party = COL(9), .officer = COL(10)};
 #undef COL
+	r->status = case_status_on(r->state, r->deadline, today, &r->days_overdue);
 }
 
-static int summaries_each(fbindex *ix, const char *status, const char *search, const char *today,
-			  index_sort sort, long limit, long offset, index_summary_cb cb, void *payload)
+static int rows_each(fbindex *ix, const char *status, const char *search, const char *today,
+		     index_sort sort, long limit, long offset, index_row_cb cb, void *payload)
 {
 	sqlite3_stmt *st;
 	char *pat = NULL;
@@ -955,17 +949,43 @@ static int summaries_each(fbindex *ix, const char *status, const char *search, c
 		return rc;
 	int r;
 	while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *state = row_state(st);
-		json_t *summary = case_summary(state, today);
-		rc = cb(summary, payload);
-		json_decref(summary);
-		json_decref(state);
+		case_row row;
+		column_row(st, today, &row);
+		rc = cb(&row, payload);
 	}
 	if (rc == 0 && r != SQLITE_DONE)
 		rc = db_fail(ix, "list");
 	sqlite3_finalize(st);
 	free(pat);
 	return rc;
+}
+
+int index_case_rows_each(fbindex *ix, const char *status, const char *search, const char *today,
+			 index_row_cb cb, void *payload)
+{
+	return rows_each(ix, status, search, today, INDEX_SORT_NEWEST, 0, 0, cb, payload);
+}
+
+/* Summary callbacks over rows: the row as its summary object. */
+typedef struct {
+	index_summary_cb cb;
+	void *payload;
+} as_summary;
+
+static int row_to_summary(const case_row *row, void *p)
+{
+	const as_summary *a = p;
+	json_t *summary = case_row_json(row);
+	int rc = a->cb(summary, a->payload);
+	json_decref(summary);
+	return rc;
+}
+
+static int summaries_each(fbindex *ix, const char *status, const char *search, const char *today,
+			  index_sort sort, long limit, long offset, index_summary_cb cb, void *payload)
+{
+	as_summary a = {cb, payload};
+	return rows_each(ix, status, search, today, sort, limit, offset, row_to_summary, &a);
 }
 
 int index_case_summaries_each(fbindex *ix, const char *status, const char *search,

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "case.h"
 #include "ledger.h"
 
 typedef struct fbindex fbindex;
@@ -51,6 +52,11 @@ typedef int (*index_summary_cb)(json_t *summary, void *payload);
 int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
 			      const char *today, long limit, long offset,
 			      index_summary_cb cb, void *payload);
+/* The same cases as rows (borrowed, valid during the call), without any
+ * JSON: the cheapest way to print a long list. */
+typedef int (*index_row_cb)(const case_row *row, void *payload);
+int index_case_rows_each(fbindex *ix, const char *status, const char *search, const char *today,
+			 index_row_cb cb, void *payload);
 /* Orders of a page of case summaries. */
 typedef enum {
 	INDEX_SORT_NEWEST,   /* opened_at, newest first (the lists' default) */

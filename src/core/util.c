@@ -314,39 +314,51 @@ char *util_strdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-int util_text_width(const char *s)
+/* The code point at p and its display width; *n: its length in bytes, or
+ * <= 0 for an invalid sequence.  ASCII without utf8proc (most list text). */
+static int next_char(const utf8proc_uint8_t *p, utf8proc_int32_t *cp, utf8proc_ssize_t *n)
+{
+	if (*p < 0x80) {
+		*cp = *p;
+		*n = 1;
+		return *p >= 0x20 && *p != 0x7f; /* what utf8proc_charwidth says for ASCII */
+	}
+	*n = utf8proc_iterate(p, -1, cp);
+	return *n > 0 ? utf8proc_charwidth(*cp) : 1;
+}
+
+/* Width of s, counted only until it passes stop (then stop + 1 or more). */
+static int width_upto(const char *s, int stop)
 {
 	int w = 0;
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	while (*p) {
+	while (*p && w <= stop) {
 		utf8proc_int32_t cp;
-		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
-		if (n <= 0) {
-			p++;
-			w++;
-			continue;
-		}
-		w += utf8proc_charwidth(cp);
-		p += n;
+		utf8proc_ssize_t n;
+		w += next_char(p, &cp, &n);
+		p += n > 0 ? n : 1;
 	}
 	return w;
 }
+
+int util_text_width(const char *s) { return width_upto(s, INT_MAX - 8); }
 
 int util_text_fit(const char *s, int width, bool pad, char *out, size_t size)
 {
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
 	size_t o = 0;
 	int used = 0;
-	bool elide = util_text_width(s) > width;
+	bool elide = width_upto(s, width) > width;
 	int limit = elide ? width - 1 : width;
 	while (*p && o + 8 < size) {
 		utf8proc_int32_t cp;
-		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+		utf8proc_ssize_t n;
+		int w = next_char(p, &cp, &n);
 		if (n <= 0) {
 			n = 1;
 			cp = '?';
+			w = 1;
 		}
-		int w = utf8proc_charwidth(cp);
 		if (cp == '\n' || cp == '\t') {
 			cp = ' ';
 			w = 1;
