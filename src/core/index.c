@@ -205,6 +205,41 @@ static int meta_set(fbindex *ix, const char *key, const char *value)
 
 int index_head(fbindex *ix, char out[41]) { return meta_get(ix, "ledger_head", out, 41); }
 
+int index_mark_synced(fbindex *ix)
+{
+	char n[32] = "0";
+	sqlite3_stmt *st;
+	if (prepare(ix, &st, "SELECT max(rowid) FROM events"))
+		return ERR_DB;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(n, sizeof n, "%lld", (long long)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	return meta_set(ix, "synced_events", n);
+}
+
+int index_unsynced(fbindex *ix, const char *device, long limit, long *out)
+{
+	char mark[32];
+	sqlite3_stmt *st;
+	int rc = meta_get(ix, "synced_events", mark, sizeof mark);
+	if (rc)
+		return rc;
+	/* rows after the mark only, and at most limit of them: the cost is
+	 * that of the events since the last sync, not of the ledger */
+	if (prepare(ix, &st, "SELECT count(*) FROM (SELECT 1 FROM events WHERE rowid > ?1 AND device = ?2"
+			     " LIMIT ?3)"))
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, atoll(mark));
+	sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, limit);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = (long)sqlite3_column_int64(st, 0);
+	else
+		rc = db_fail(ix, "unsynced");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int index_meta_get(fbindex *ix, const char *key, char *out, size_t size) { return meta_get(ix, key, out, size); }
 
 int index_meta_set(fbindex *ix, const char *key, const char *value) { return meta_set(ix, key, value); }

@@ -26,6 +26,13 @@ int index_sync(fbindex *ix, ledger *l);
 int index_rebuild(fbindex *ix, ledger *l);
 /* Ledger head the index reflects ("" when none). */
 int index_head(fbindex *ix, char out[41]);
+/* A sync left the hub holding everything indexed so far: remember where
+ * the events stood.  index_unsynced counts this device's events indexed
+ * since (at most limit).  An event recorded by another process while the
+ * sync ran may be counted as synced until the next sync: a status hint,
+ * never a decision. */
+int index_mark_synced(fbindex *ix);
+int index_unsynced(fbindex *ix, const char *device, long limit, long *out);
 /* Other bookkeeping values of the index (meta table); "" when absent. */
 int index_meta_get(fbindex *ix, const char *key, char *out, size_t size);
 int index_meta_set(fbindex *ix, const char *key, const char *value);

@@ -1446,6 +1446,9 @@ int sync_run(workspace *ws, const char *arg, const sync_options *opts, sync_summ
 	hub_unlock(lock);
 	ledger_head(ws->ledger, s->new_head);
 	int irc = index_sync(ws->index, ws->ledger);
+	/* the hub now holds our head: nothing indexed is unsynced */
+	if (rc == 0 && irc == 0 && !(opts && opts->no_push))
+		irc = index_mark_synced(ws->index);
 	return rc ? rc : irc;
 }
 
@@ -1548,37 +1551,4 @@ int sync_hook_check(ledger *hub, const char *old, const char *new, const char *r
 				 _("%s: %s does not contain the hub's head %s: rewriting the ledger's "
 				   "history is not allowed (force-push refused)"), ref, new, old);
 	return hub_validate(hub, git_oid_is_zero(&o) ? "" : old, new);
-}
-
-int sync_unsynced(ledger *l, long limit, long *count)
-{
-	git_repository *repo = ledger_repository(l);
-	git_revwalk *w = NULL;
-	git_strarray refs = {0};
-	git_oid oid;
-	*count = 0;
-	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push_ref(w, LEDGER_REF) < 0) {
-		git_revwalk_free(w);
-		git_error_clear();
-		return 0; /* no branch yet: nothing unsynced */
-	}
-	if (git_reference_list(&refs, repo) == 0)
-		for (size_t i = 0; i < refs.count; i++) {
-			const char *r = refs.strings[i];
-			size_t n = strlen(r);
-			if (strncmp(r, "refs/remotes/", 13) == 0 && n > 5 && strcmp(r + n - 5, "/main") == 0)
-				git_revwalk_hide_ref(w, r);
-		}
-	git_strarray_dispose(&refs);
-	while (*count < limit && git_revwalk_next(&oid, w) == 0) {
-		git_commit *c;
-		if (git_commit_lookup(&c, repo, &oid) < 0)
-			break;
-		if (git_commit_parentcount(c) == 1) /* merges and the start commit hold no event */
-			(*count)++;
-		git_commit_free(c);
-	}
-	git_error_clear();
-	git_revwalk_free(w);
-	return 0;
 }

@@ -86,9 +86,5 @@ int sync_hook_open(ledger **out);
 /* Check one "<old> <new> <ref>" update as the pre-receive hook does. */
 int sync_hook_check(ledger *hub, const char *old, const char *new, const char *ref);
 
-/* Events recorded here that no hub has yet: non-merge commits on our branch
- * not reachable from any refs/remotes/<name>/main (all of them when there
- * is no remote).  Counting stops at limit. */
-int sync_unsynced(ledger *l, long limit, long *count);
 
 #endif

@@ -147,9 +147,8 @@ json_t *tui_wrap(const char *text, int width)
 
 /* --- bars -------------------------------------------------------------------------- */
 
-/* Counted up to UNSYNCED_MAX only ("99+"): the walk is one commit per
- * event, and a device that never synced must not pay for its whole ledger
- * at every start. */
+/* This device's events recorded since the last sync that pushed, from the
+ * index (index_unsynced), counted up to UNSYNCED_MAX ("99+"). */
 #define UNSYNCED_MAX 99
 
 /* Recounted only when the ledger head moved (a record, a sync). */
@@ -157,8 +156,8 @@ static long unsynced_events(tui_app *app)
 {
 	char head[41] = "";
 	if (ledger_head(app->ws->ledger, head) == 0 && strcmp(head, app->unsynced_head) != 0) {
-		sync_unsynced(app->ws->ledger, UNSYNCED_MAX + 1, &app->unsynced);
-		snprintf(app->unsynced_head, sizeof app->unsynced_head, "%s", head);
+		if (index_unsynced(app->ws->index, app->ws->device, UNSYNCED_MAX + 1, &app->unsynced) == 0)
+			snprintf(app->unsynced_head, sizeof app->unsynced_head, "%s", head);
 	}
 	return app->unsynced;
 }

@@ -136,6 +136,7 @@ int tui_sync_run(tui_app *app)
 	tui_redraw(app);
 	draw_progress(app, name, NULL);
 	rc = sync_run(app->ws, name, &opts, &s);
+	app->unsynced_head[0] = '\0'; /* recount: a push moves no local head */
 	json_t *lines = summary_lines(&s, rc);
 	char title[256];
 	snprintf(title, sizeof title, rc ? _("Sync with %s: not done") : _("Sync with %s: done"), name);

@@ -41,3 +41,25 @@ expect_screen "after the sync nothing is unsynced" "unsynced 0 "
 expect_eq "the hub has both cases" "$(git -C "$TMP/hub.git" ls-tree -r --name-only main | grep -c 'case.opened\|/events/' | tr -d ' ')" "$(git -C "$TMP/a/ledger.git" ls-tree -r --name-only main | grep -c 'case.opened\|/events/' | tr -d ' ')"
 keys q
 wait_for "[fieldbook exited 0]"
+
+# a sync that only pushes (nothing comes in, the local head does not move)
+# still clears the count; a count past 99 shows as 99+
+A1=$("$FB" list --status all --json | jq -r '.[0].id')
+"$FB" note "$A1" "回访一次" >/dev/null
+tui_start 80 24
+expect_screen "a new note is unsynced" "unsynced 1 "
+keys S
+wait_for "Sync with"
+keys 1
+expect_screen "the push-only sync is done" "Sync with central: done"
+keys q
+expect_screen "after a push-only sync nothing is unsynced" "unsynced 0 "
+keys q
+wait_for "[fieldbook exited 0]"
+FIELDBOOK_PIN=123456 "$FB" unlock --for 5 >/dev/null
+for i in $(seq 100); do "$FB" note "$A1" "第 $i 次" >/dev/null || break; done
+"$FB" lock >/dev/null
+tui_start 80 24
+expect_screen "a hundred notes show as 99+" "unsynced 99+ "
+keys q
+wait_for "[fieldbook exited 0]"
