@@ -18,7 +18,7 @@ export FIELDBOOK_NOW=2026-12-01T02:00:00Z
 
 # --- the PIN prompt (no $FIELDBOOK_PIN)
 tui_start 80 24 -u FIELDBOOK_PIN
-wait_for "Main Street 5"
+wait_for "解放路12号" # the open list: A (C is closed)
 keys Down
 keys Enter
 wait_for "Case $A"
@@ -57,7 +57,7 @@ wait_for "[fieldbook exited 0]"
 # Idle timeout: unlock_timeout_min in the config (here 2.4 s).
 jq '.unlock_timeout_min = 0.04' "$FIELDBOOK_HOME/config" >"$TMP/c" && cp "$TMP/c" "$FIELDBOOK_HOME/config"
 tui_start 80 24 -u FIELDBOOK_PIN
-wait_for "Main Street 5"
+wait_for "解放路12号" # the open list: A (C is closed)
 keys Down Enter
 wait_for "Case $A"
 keys n
@@ -77,7 +77,7 @@ jq 'del(.unlock_timeout_min)' "$FIELDBOOK_HOME/config" >"$TMP/c" && cp "$TMP/c" 
 # --- signature marks: this officer is in no roster, so every event is
 # flagged; an admin workspace's events are all valid.
 tui_start 80 24
-wait_for "Main Street 5"
+wait_for "解放路12号" # the open list: A (C is closed)
 keys Down Enter
 wait_for "Case $A"
 expect_screen "events signed by a key not in the roster are flagged" "Signature not valid: signed by a key not in the roster"

@@ -8,21 +8,34 @@ tm() { tmux -L "$TMUX_SOCK" "$@"; }
 tui_cleanup() { tm kill-server >/dev/null 2>&1; rm -rf "$TMP"; }
 trap tui_cleanup EXIT
 
-# tui_start W H [VAR=value...]: run fieldbook (no arguments: the TUI) in a
-# new session of W x H.  The pane stays after fieldbook exits, showing
-# "[fieldbook exited N]".
+# tui_start W H [VAR=value | -u VAR]...: run fieldbook (no arguments: the
+# TUI) in a new session of W x H, in the script's environment as it is now
+# (plus VAR=value, minus -u VAR).  The pane stays after fieldbook exits,
+# showing "[fieldbook exited N]".
 tui_start() {
-	local w=$1 h=$2 a
+	local w=$1 h=$2 a kv name
 	shift 2
+	local -a set=() unset=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = -u ]; then unset+=("$2"); shift 2; else set+=("$1"); shift; fi
+	done
 	# A session that never ends keeps the server up: killing the only
 	# session makes the server exit, and a new-session racing with that exit
-	# (more likely on a loaded machine) could lose its server mid-test.
+	# (more likely on a loaded machine) could lose its server mid-test.  The
+	# server's environment is then the one it started with, so the command
+	# gets the script's current environment explicitly (env -i), keeping
+	# only the TERM tmux gives the pane.
 	tm has-session -t keep >/dev/null 2>&1 || tm new-session -d -s keep -x 20 -y 5 "exec sleep 86400"
 	tm kill-session -t fb >/dev/null 2>&1
 	{
 		echo "echo \$\$ >'$TUI_PIDFILE'"
-		printf 'exec env'
-		for a in "$@"; do printf ' %q' "$a"; done
+		printf 'exec env -i TERM="$TERM"'
+		while IFS= read -r -d '' kv; do
+			name=${kv%%=*}
+			case " TERM TMUX TMUX_PANE ${unset[*]} " in *" $name "*) continue ;; esac
+			printf ' %q' "$kv"
+		done < <(env -0)
+		for a in "${set[@]}"; do printf ' %q' "$a"; done
 		printf ' %q\n' "$FB"
 	} >"$TMP/run-tui.sh"
 	tm new-session -d -s fb -x "$w" -y "$h" \
