@@ -924,9 +924,13 @@ static int prepare_list(fbindex *ix, sqlite3_stmt **st, const char *cols, const 
 	if (sort >= 0)
 		snprintf(tail, sizeof tail, "%s LIMIT %ld OFFSET %ld", sort_sql[sort],
 			 limit > 0 ? limit : -1L, offset > 0 ? offset : 0L);
+	/* FTS5's trigram index serves LIKE only without ESCAPE: the escape
+	 * clause is added only when the text holds a wildcard to escape */
+	bool escape = search && search[strcspn(search, "%_\\")];
 	snprintf(sql, sizeof sql,
 		 "SELECT %s FROM cases WHERE (%s) AND (?1 IS NULL OR rowid IN "
-		 "(SELECT rowid FROM cases_fts WHERE text LIKE ?1 ESCAPE '\\')) %s", cols, where, tail);
+		 "(SELECT rowid FROM cases_fts WHERE text LIKE ?1%s)) %s", cols, where,
+		 escape ? " ESCAPE '\\'" : "", tail);
 	if (prepare(ix, st, sql))
 		return ERR_DB;
 	*pat = search && *search ? like_pattern(search) : NULL;
