@@ -900,6 +900,15 @@ static char *like_pattern(const char *s)
 	return p;
 }
 
+/* Number of characters (code points) of a UTF-8 string. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 /* ORDER BY of each index_sort; cases without a deadline last. */
 static const char *const sort_sql[] = {
 	[INDEX_SORT_NEWEST] = "ORDER BY opened_at DESC, id DESC",
@@ -924,9 +933,11 @@ static int prepare_list(fbindex *ix, sqlite3_stmt **st, const char *cols, const 
 	if (sort >= 0)
 		snprintf(tail, sizeof tail, "%s LIMIT %ld OFFSET %ld", sort_sql[sort],
 			 limit > 0 ? limit : -1L, offset > 0 ? offset : 0L);
-	/* FTS5's trigram index serves LIKE only without ESCAPE: the escape
-	 * clause is added only when the text holds a wildcard to escape */
-	bool escape = search && search[strcspn(search, "%_\\")];
+	/* FTS5's trigram index serves LIKE only without ESCAPE and for 3
+	 * characters or more (SQLite 3.40 finds nothing for shorter ones through
+	 * the index): otherwise the ESCAPE clause makes SQLite match every row
+	 * itself, which is always right */
+	bool escape = search && (search[strcspn(search, "%_\\")] || utf8_chars(search) < 3);
 	snprintf(sql, sizeof sql,
 		 "SELECT %s FROM cases WHERE (%s) AND (?1 IS NULL OR rowid IN "
 		 "(SELECT rowid FROM cases_fts WHERE text LIKE ?1%s)) %s", cols, where,
