@@ -253,7 +253,7 @@ static const char case_events_sql[] =
 /* Statements of one index_sync, prepared once. */
 enum {
 	ST_EVENT, ST_PHOTO, ST_PROBLEM, ST_DRAFT, ST_ROSTER, ST_SIG_EVENT, ST_SIG_ROSTER,
-	ST_CASE_JSON, ST_CASE, ST_CASE_ROWID, ST_FTS_DELETE, ST_FTS_INSERT, ST_COUNT
+	ST_CASE_JSON, ST_CASE, ST_CASE_ROWID, ST_FTS_TEXT, ST_FTS_DELETE, ST_FTS_INSERT, ST_COUNT
 };
 
 static const char *const sync_sql[ST_COUNT] = {
@@ -275,6 +275,7 @@ static const char *const sync_sql[ST_COUNT] = {
 		    " category = excluded.category, grid = excluded.grid, address = excluded.address,"
 		    " party = excluded.party, officer = excluded.officer, state = excluded.state",
 	[ST_CASE_ROWID] = "SELECT rowid FROM cases WHERE id = ?",
+	[ST_FTS_TEXT] = "SELECT text FROM cases_fts WHERE rowid = ?",
 	[ST_FTS_DELETE] = "DELETE FROM cases_fts WHERE rowid = ?",
 	[ST_FTS_INSERT] = "INSERT INTO cases_fts(rowid, id, text) VALUES(?, ?, ?)",
 };
@@ -531,6 +532,15 @@ static int store_case(struct sync_ctx *c, const struct fold_job *j)
 	if (sqlite3_step(q) == SQLITE_ROW)
 		rowid = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
+	/* most steps leave the searchable text as it was: rewriting the search
+	 * row anyway doubled the pages an event writes */
+	q = stmt(c, ST_FTS_TEXT);
+	sqlite3_bind_int64(q, 1, rowid);
+	bool same = j->search && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0) &&
+		    strcmp((const char *)sqlite3_column_text(q, 0), j->search) == 0;
+	sqlite3_reset(q);
+	if (same)
+		return 0;
 	q = stmt(c, ST_FTS_DELETE);
 	sqlite3_bind_int64(q, 1, rowid);
 	sqlite3_step(q);
