@@ -30,8 +30,6 @@ struct gps_conn {
 	void *conn;
 };
 
-bool gps_available(void) { return plugin_get("gps") != NULL; }
-
 gps_conn *gps_connect(const workspace *ws)
 {
 	const char *host = getenv("GPSD_HOST"), *port = getenv("GPSD_PORT");

@@ -39,7 +39,4 @@ gps_conn *gps_connect(const workspace *ws);
 bool gps_update(gps_conn *g, workspace *ws, int timeout_ms);
 void gps_disconnect(gps_conn *g);
 
-/* Is the gpsd client (fieldbook-gps.so) there? */
-bool gps_available(void);
-
 #endif

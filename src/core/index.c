@@ -1026,38 +1026,10 @@ int index_case_rows_each(fbindex *ix, const char *status, const char *search, co
 	return rows_each(ix, status, search, today, INDEX_SORT_NEWEST, 0, 0, cb, payload);
 }
 
-/* Summary callbacks over rows: the row as its summary object. */
-typedef struct {
-	index_summary_cb cb;
-	void *payload;
-} as_summary;
-
-static int row_to_summary(const case_row *row, void *p)
+/* Rows into an array of their summary objects (case_row_json). */
+static int collect(const case_row *row, void *arr)
 {
-	const as_summary *a = p;
-	json_t *summary = case_row_json(row);
-	int rc = a->cb(summary, a->payload);
-	json_decref(summary);
-	return rc;
-}
-
-static int summaries_each(fbindex *ix, const char *status, const char *search, const char *today,
-			  index_sort sort, long limit, long offset, index_summary_cb cb, void *payload)
-{
-	as_summary a = {cb, payload};
-	return rows_each(ix, status, search, today, sort, limit, offset, row_to_summary, &a);
-}
-
-int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
-			      const char *today, long limit, long offset,
-			      index_summary_cb cb, void *payload)
-{
-	return summaries_each(ix, status, search, today, INDEX_SORT_NEWEST, limit, offset, cb, payload);
-}
-
-static int collect(json_t *summary, void *arr)
-{
-	return json_array_append(arr, summary) ? error_set(ERR_NOMEM, "out of memory") : 0;
+	return json_array_append_new(arr, case_row_json(row)) ? error_set(ERR_NOMEM, "out of memory") : 0;
 }
 
 int index_case_count(fbindex *ix, const char *status, const char *search, const char *today,
@@ -1081,20 +1053,7 @@ int index_case_page(fbindex *ix, const char *status, const char *search, const c
 		    index_sort sort, long limit, long offset, json_t **out)
 {
 	json_t *arr = json_array();
-	int rc = summaries_each(ix, status, search, today, sort, limit, offset, collect, arr);
-	if (rc) {
-		json_decref(arr);
-		return rc;
-	}
-	*out = arr;
-	return 0;
-}
-
-int index_case_summaries(fbindex *ix, const char *status, const char *search,
-			 const char *today, long limit, long offset, json_t **out)
-{
-	json_t *arr = json_array();
-	int rc = index_case_summaries_each(ix, status, search, today, limit, offset, collect, arr);
+	int rc = rows_each(ix, status, search, today, sort, limit, offset, collect, arr);
 	if (rc) {
 		json_decref(arr);
 		return rc;

@@ -48,17 +48,6 @@ int index_case_events(fbindex *ix, const char *case_id, json_t **out);
  * none); today: YYYY-MM-DD for overdue. */
 int index_case_list(fbindex *ix, const char *status, const char *search,
 		    const char *today, json_t **out);
-/* The same cases as list summaries (case_summary) built from the index's
- * columns without loading each state: what lists and first screens use.
- * limit <= 0: all; offset: rows to skip. */
-int index_case_summaries(fbindex *ix, const char *status, const char *search,
-			 const char *today, long limit, long offset, json_t **out);
-/* The same, one summary at a time (borrowed), without building a list:
- * cb returning non-zero stops and is returned. */
-typedef int (*index_summary_cb)(json_t *summary, void *payload);
-int index_case_summaries_each(fbindex *ix, const char *status, const char *search,
-			      const char *today, long limit, long offset,
-			      index_summary_cb cb, void *payload);
 /* The same cases as rows (borrowed, valid during the call), without any
  * JSON: the cheapest way to print a long list. */
 typedef int (*index_row_cb)(const case_row *row, void *payload);

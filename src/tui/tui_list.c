@@ -20,7 +20,7 @@
 #include <string.h>
 
 static const struct {
-	const char *status; /* index_case_list filter */
+	const char *status; /* index filter (index_case_count, index_case_page) */
 	const char *label;  /* N_() */
 } filters[] = {
 	{"open", N_("open")},       {"ordered", N_("ordered")}, {"overdue", N_("overdue")},
