@@ -6,7 +6,8 @@ CC      ?= cc
 
 # What every fieldbook process links; the heavy parts are plugins (src/plugin,
 # see src/core/plugin.h), each linked with its own libraries.
-CORE_PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw libjpeg libutf8proc libzip
+CORE_PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw libjpeg libutf8proc libzip \
+	libcrypto
 PLUGINS := report gps chafa
 PLUGIN_PKGS_report := jansson glib-2.0 cairo pangocairo libjpeg
 PLUGIN_PKGS_gps := libgps
@@ -16,7 +17,7 @@ DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
 	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev \
-	libzip-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils \
+	libzip-dev libssl-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils \
 	openssh-server python3 bc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

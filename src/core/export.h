@@ -15,7 +15,7 @@
  *   data/report.html  data/report.pdf
  *
  * The package is built in memory as an export_bag (path -> bytes), which
- * pkgverify also reads packages into.  Hashes: libsodium.
+ * pkgverify also reads packages into.  Hashes: OpenSSL's libcrypto.
  */
 #ifndef FB_EXPORT_H
 #define FB_EXPORT_H
@@ -27,10 +27,16 @@
 
 #include "workspace.h"
 
+/* Manifest algorithms (RFC 8493 names) and their lowercase hex digests. */
+#define EXPORT_HEX_MAX 129
+#define EXPORT_ALGS 2
+
 typedef struct {
 	char *path; /* relative to the bag: "data/events/<id>.json" */
 	unsigned char *data;
 	size_t len;
+	bool hashed; /* hex holds the digests (export_alg_name order); set by export */
+	char hex[EXPORT_ALGS][EXPORT_HEX_MAX];
 } export_file;
 
 typedef struct {
@@ -52,8 +58,6 @@ int export_bag_load(export_bag *b, const char *path);
 /* Payload names: [A-Za-z0-9._/-], no empty, "." or ".." component. */
 bool export_path_valid(const char *path);
 
-/* Manifest algorithms (RFC 8493 names) and their lowercase hex digests. */
-#define EXPORT_HEX_MAX 129
 size_t export_alg_count(void);
 const char *export_alg_name(size_t i); /* "sha256", "sha512" */
 void export_hash_hex(size_t alg, const void *data, size_t len, char out[EXPORT_HEX_MAX]);

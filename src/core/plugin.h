@@ -35,6 +35,7 @@ const void *plugin_get(const char *name);
 
 /* --- fieldbook-report.so ------------------------------------------------------------------ */
 
+/* Bytes of the photo with this sha256, borrowed until the renderer returns. */
 typedef int (*plugin_photo_fn)(const char *sha256, const unsigned char **data, size_t *len,
 			       void *payload);
 

@@ -349,7 +349,16 @@ static void copy_row(const unsigned char *rgb, uint32_t *dst, unsigned w)
 		dst[x] = (uint32_t)rgb[3 * x] << 16 | (uint32_t)rgb[3 * x + 1] << 8 | rgb[3 * x + 2];
 }
 
-/* Decode a JPEG scaled down (by libjpeg's 1/2..1/8) to about max_px wide. */
+/* The photo as a cairo surface of its proportions, or NULL when libjpeg
+ * cannot read it.  A JPEG whose markers libjpeg reads without a warning is
+ * one cairo embeds as it is (embed_original): cairo finds the frame header
+ * the same way and draws the JPEG over the surface's extent without
+ * reading its pixels, so the surface is only the photo's size divided by
+ * the largest of 8, 4, 2 that divides both sides (the same proportions),
+ * never decoded: decoding, and cairo copying the pixels when the surface is
+ * destroyed before its page is written, were most of an export's time.
+ * Any other JPEG is decoded, scaled down (by libjpeg's 1/2..1/8) to about
+ * max_px wide: the pixels cairo falls back on. */
 static cairo_surface_t *decode_jpeg(const unsigned char *data, size_t len, unsigned max_px)
 {
 	struct jpeg_decompress_struct d;
@@ -369,6 +378,19 @@ static cairo_surface_t *decode_jpeg(const unsigned char *data, size_t len, unsig
 	jpeg_create_decompress(&d);
 	jpeg_mem_src(&d, data, len);
 	jpeg_read_header(&d, TRUE);
+	bool embeddable = d.num_components == 1 || d.num_components == 3 || d.num_components == 4;
+	if (je.pub.num_warnings == 0 && embeddable) {
+		unsigned k = 8;
+		while (k > 1 && (d.image_width % k || d.image_height % k))
+			k /= 2;
+		s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(d.image_width / k),
+					       (int)(d.image_height / k));
+		jpeg_destroy_decompress(&d);
+		if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS)
+			return s;
+		cairo_surface_destroy(s);
+		return NULL;
+	}
 	d.out_color_space = JCS_RGB;
 	d.scale_num = 1;
 	d.scale_denom = 1;
@@ -413,17 +435,12 @@ static double pdf_image(pdf *p, cairo_surface_t *img, double caption_h)
 /* The PDF carries the photo's original JPEG bytes (DCTDecode) instead of
  * the decoded pixels deflated again: the exact evidence bytes, a smaller
  * file, and no zlib pass over every pixel (which was half the export's
- * time).  The decoded pixels stay as cairo's fallback for a JPEG it cannot
- * embed.  Cairo may write the image only when the page ends: it gets a copy. */
+ * time).  The bytes are borrowed until the renderer returns (plugin.h), and
+ * cairo writes every image before that (cairo_surface_finish in
+ * render_pdf): no copy. */
 static void embed_original(cairo_surface_t *img, const unsigned char *data, size_t len)
 {
-	unsigned char *copy = malloc(len);
-	if (!copy)
-		return;
-	memcpy(copy, data, len);
-	if (cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_JPEG, copy, len, free, copy) !=
-	    CAIRO_STATUS_SUCCESS)
-		free(copy);
+	cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_JPEG, data, len, NULL, NULL);
 }
 
 static void pdf_photo(pdf *p, const json_t *blk)
