@@ -43,6 +43,11 @@
  *   fbbench exif DIR --n K
  *       Load every .jpg file in DIR with photo_load_file and build its EXIF summary
  *       (photo_exif_json); prints "<microseconds> <files>" per pass.
+ *   fbbench photo OUT.jpg --size WxH --seed N --lat D --lon D --taken "YYYY:MM:DD HH:MM:SS"
+ *       Write one phone-like photo: the EXIF of the generated photos (GPS,
+ *       time +08:00, make/model) and a picture with per-pixel sensor noise,
+ *       so that a 4000x3000 photo has the size of a phone's (~3.5 MB at
+ *       quality 90) instead of the few hundred KB of the flat test picture.
  */
 #include "core/action.h"
 #include "core/attach.h"
@@ -1155,6 +1160,81 @@ static int cmd_exif(int argc, char **argv)
 	return 0;
 }
 
+/* --- fbbench photo ------------------------------------------------------- */
+
+/* A gradient with per-pixel noise: compresses like a camera picture. */
+static void noisy_row(const struct testjpeg *o, int y, unsigned *s, unsigned char *row)
+{
+	for (int x = 0; x < o->width; x++)
+		for (int c = 0; c < 3; c++) {
+			int v = (c == 0 ? x * 255 / o->width : c == 1 ? y * 255 / o->height : 128) +
+				(int)(tj_rand(s) % 32) - 16;
+			row[3 * x + c] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+}
+
+static int cmd_photo(int argc, char **argv)
+{
+	struct testjpeg o = {.width = 4000, .height = 3000, .seed = 1, .quality = 90, .has_gps = true,
+			     .lat = 30.25, .lon = 120.16, .has_alt = true, .alt = 12,
+			     .taken = "2025:12:29 10:00:00", .offset = "+08:00", .make = "HUAWEI",
+			     .model = "P60", .orientation = 1};
+	if (argc < 2)
+		return 2;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+		if (!strcmp(a, "--size") && sscanf(v, "%dx%d", &o.width, &o.height) == 2)
+			continue;
+		else if (!strcmp(a, "--seed"))
+			o.seed = (unsigned)atoi(v);
+		else if (!strcmp(a, "--lat"))
+			o.lat = atof(v);
+		else if (!strcmp(a, "--lon"))
+			o.lon = atof(v);
+		else if (!strcmp(a, "--taken"))
+			o.taken = v;
+		else
+			return 2;
+	}
+	unsigned char *exif = NULL, *jpg = NULL;
+	unsigned exif_len = 0;
+	unsigned long len = 0;
+	if (o.width < 16 || o.height < 16 || testjpeg_exif(&o, &exif, &exif_len))
+		return 2;
+	struct jpeg_compress_struct c;
+	struct tj_err e;
+	c.err = jpeg_std_error(&e.mgr);
+	e.mgr.error_exit = tj_error_exit;
+	if (setjmp(e.jb))
+		die("libjpeg");
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, &jpg, &len);
+	c.image_width = (JDIMENSION)o.width;
+	c.image_height = (JDIMENSION)o.height;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, o.quality, TRUE);
+	c.write_JFIF_header = FALSE;
+	jpeg_start_compress(&c, TRUE);
+	jpeg_write_marker(&c, JPEG_APP0 + 1, exif, exif_len);
+	unsigned char *row = malloc((size_t)o.width * 3);
+	unsigned s = o.seed * 2654435761u + 1u;
+	for (int y = 0; y < o.height; y++) {
+		JSAMPROW rp = row;
+		noisy_row(&o, y, &s, row);
+		jpeg_write_scanlines(&c, &rp, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	if (util_write_file(argv[1], jpg, len, 0644))
+		die(argv[1]);
+	free(row);
+	free(exif);
+	free(jpg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "CST-8", 1); /* Asia/Shanghai without tzdata: no DST since 1991 */
@@ -1175,6 +1255,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "exif"))
 		return cmd_exif(argc - 1, argv + 1);
-	fprintf(stderr, "usage: fbbench gen|record|list|exif ... (see test/bench/gen.c)\n");
+	if (argc >= 2 && !strcmp(argv[1], "photo"))
+		return cmd_photo(argc - 1, argv + 1);
+	fprintf(stderr, "usage: fbbench gen|record|list|exif|photo ... (see test/bench/gen.c)\n");
 	return 2;
 }
