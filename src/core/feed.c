@@ -244,7 +244,7 @@ static int on_file(const char *commit, time_t ctime, const char *path,
 static void *walker(void *arg)
 {
 	struct feed *f = arg;
-	int rc = ledger_walk_added(f->l, f->from, f->to, on_file, f);
+	int rc = ledger_walk_added(f->l, f->from, f->to, LEDGER_WALK_TRUSTED, on_file, f);
 	if (rc == 0)
 		rc = flush_pending(f);
 	feed_item_free(f->pending);

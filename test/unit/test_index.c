@@ -140,7 +140,7 @@ static void test_walk_reports_modified_paths(void **state)
 	char to[41];
 	git_oid_tostr(to, sizeof to, &commit);
 	int n = 0;
-	assert_int_equal(ledger_walk_added(f->l, before, to, count_cb, &n), ERR_CONFLICT);
+	assert_int_equal(ledger_walk_added(f->l, before, to, LEDGER_WALK_CHECKED, count_cb, &n), ERR_CONFLICT);
 	assert_non_null(strstr(error_last(), "modifies FIELDBOOK"));
 	git_signature_free(sig);
 	git_tree_free(newtree);
