@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -667,9 +668,10 @@ static int ledger_roster(fbindex *ix, ledger *l, const char *commit, verify_rost
 	return rc;
 }
 
-/* Verify the events at `paths` (NULL: every event, after a roster change)
- * and store each verdict; cases whose verdicts change are refolded. */
-static int verify_events(fbindex *ix, const json_t *paths, json_t *touched)
+/* Verify the events at `paths` (NULL: every event up to rowid `upto`, after
+ * a roster change) and store each verdict; cases whose verdicts change are
+ * refolded. */
+static int verify_events(fbindex *ix, const json_t *paths, sqlite3_int64 upto, json_t *touched)
 {
 	verify_roster *r;
 	sqlite3_stmt *sel = NULL, *upd = NULL;
@@ -679,9 +681,12 @@ static int verify_events(fbindex *ix, const json_t *paths, json_t *touched)
 	if ((rc = load_roster(ix, &r)))
 		return rc;
 	if ((rc = prepare(ix, &sel, paths ? "SELECT id, json, sig, case_id, verdict FROM events WHERE path = ?"
-					  : "SELECT id, json, sig, case_id, verdict FROM events")) ||
+					  : "SELECT id, json, sig, case_id, verdict FROM events"
+					    " WHERE rowid <= ?")) ||
 	    (rc = prepare(ix, &upd, "UPDATE events SET verdict = ? WHERE id = ?")))
 		goto done;
+	if (!paths)
+		sqlite3_bind_int64(sel, 1, upto);
 	void *iter = paths ? json_object_iter((json_t *)paths) : NULL;
 	while (rc == 0) {
 		if (paths) {
@@ -725,23 +730,26 @@ int index_roster(fbindex *ix, verify_roster **out) { return load_roster(ix, out)
 static int scalar_long(fbindex *ix, const char *sql, const char *a, const char *b, long *out);
 
 /* Events were stored with their verdict under `guess`: the roster before
- * the walk, or for a rebuild the one at the new head.  Check again what
- * that guess does not cover: signatures attached to older rows, and every
- * event when the roster changed (a rebuild: unless it ended as guessed). */
-static int verify_rest(struct sync_ctx *c, bool rebuild, const verify_roster *guess)
+ * the walk, or the one at the new head when the walk brings roster changes
+ * (see sync_range).  Check again what that guess does not cover: signatures
+ * attached to older rows; after a roster change, the rows indexed before
+ * the walk (up to rowid `before`), or every row when the roster did not end
+ * as guessed. */
+static int verify_rest(struct sync_ctx *c, const verify_roster *guess, sqlite3_int64 before)
 {
 	if (!c->roster_changed)
-		return verify_events(c->ix, c->verify, c->touched);
-	bool same = false;
+		return verify_events(c->ix, c->verify, 0, c->touched);
 	verify_roster *now;
 	int rc;
-	if (rebuild) {
-		if ((rc = load_roster(c->ix, &now)))
-			return rc;
-		same = json_equal(verify_roster_entries(now), verify_roster_entries(guess));
-		verify_roster_free(now);
-	}
-	return verify_events(c->ix, same ? c->verify : NULL, c->touched);
+	if ((rc = load_roster(c->ix, &now)))
+		return rc;
+	bool same = json_equal(verify_roster_entries(now), verify_roster_entries(guess));
+	verify_roster_free(now);
+	if (!same)
+		return verify_events(c->ix, NULL, INT64_MAX, c->touched);
+	if ((rc = verify_events(c->ix, c->verify, 0, c->touched)) || before == 0)
+		return rc;
+	return verify_events(c->ix, NULL, before, c->touched);
 }
 
 /* Index the feed's items as they come (the walker thread reads and checks
@@ -774,10 +782,18 @@ static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
 	exec(ix, "PRAGMA cache_size = -65536");
 	for (int i = 0; i < ST_COUNT && rc == 0; i++)
 		rc = prepare(ix, &c.st[i], sync_sql[i]);
+	/* The roster the events will be checked under while they are walked:
+	 * the index's, unless the walk brings roster changes (a rebuild, a
+	 * first sync): then the one at the new head, which it will end with,
+	 * and not every event is checked twice. */
 	if (rc == 0)
-		rc = rebuild ? ledger_roster(ix, l, to, &guess) : load_roster(ix, &guess);
+		rc = rebuild || !ledger_same_at(l, from, to, "roster") ? ledger_roster(ix, l, to, &guess)
+								       : load_roster(ix, &guess);
+	long before = 0;
+	if (rc == 0)
+		rc = scalar_long(ix, "SELECT coalesce(max(rowid), 0) FROM events", NULL, NULL, &before);
 	if (rc == 0 && (rc = index_walk(&c, l, from, to, guess)) == 0)
-		rc = verify_rest(&c, rebuild, guess);
+		rc = verify_rest(&c, guess, before);
 	if (rc == 0)
 		rc = refold_all(&c);
 	for (int i = 0; i < ST_COUNT; i++)

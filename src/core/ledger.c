@@ -159,6 +159,31 @@ int ledger_read(ledger *l, const char *path, char **data, size_t *len)
 	return ledger_read_at(l, NULL, path, data, len);
 }
 
+/* The id of `path` at `commit` (zero when absent); false when unreadable.
+ * Leaves the error message alone: callers only compare. */
+static bool entry_id_at(ledger *l, const char *commit, const char *path, git_oid *out)
+{
+	git_oid id;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	memset(out, 0, sizeof *out);
+	bool ok = git_oid_fromstr(&id, commit) == 0 && git_commit_lookup(&c, l->repo, &id) == 0 &&
+		  git_commit_tree(&t, c) == 0;
+	if (ok && git_tree_entry_bypath(&e, t, path) == 0)
+		git_oid_cpy(out, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(c);
+	return ok;
+}
+
+bool ledger_same_at(ledger *l, const char *a, const char *b, const char *path)
+{
+	git_oid ia, ib;
+	return entry_id_at(l, a, path, &ia) && entry_id_at(l, b, path, &ib) && git_oid_equal(&ia, &ib);
+}
+
 int ledger_list_at(ledger *l, const char *commit, const char *dir, char ***names, size_t *n)
 {
 	git_commit *c;

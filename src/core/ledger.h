@@ -61,6 +61,9 @@ int ledger_read(ledger *l, const char *path, char **data, size_t *len);
 bool ledger_exists(ledger *l, const char *path);
 /* Read a file as of a commit (hex).  Caller frees. */
 int ledger_read_at(ledger *l, const char *commit, const char *path, char **data, size_t *len);
+/* Does `path` (a file or a directory) have the same content at commits a
+ * and b (hex), or is it absent from both?  False when either is unreadable. */
+bool ledger_same_at(ledger *l, const char *a, const char *b, const char *path);
 /* Paths under a directory of a commit's tree (non-recursive), as an array. */
 int ledger_list_at(ledger *l, const char *commit, const char *dir, char ***names, size_t *n);
 
