@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/i18n.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 #include <libexif/exif-data.h>
 #include <libexif/exif-log.h>
 #include <libexif/exif-utils.h>
-#include <sodium.h>
 
 #define TEXT_MAX 256   /* strings: at most 255 bytes + NUL */
 
@@ -868,14 +868,9 @@ const unsigned char *photo_bytes(const photo *p, size_t *len)
 const char *photo_sha256(const photo *p)
 {
 	photo *m = (photo *)p;   /* the cache; the object is never const */
-	unsigned char h[crypto_hash_sha256_BYTES];
-	if (m->sha[0])
-		return m->sha;
-	if (sodium_init() < 0)
-		return NULL;
-	crypto_hash_sha256(h, p->bytes, p->len);
-	sodium_bin2hex(m->sha, sizeof m->sha, h, sizeof h);
-	return m->sha;
+	if (!m->sha[0])
+		util_sha256_hex(p->bytes, p->len, m->sha);
+	return m->sha[0] ? m->sha : NULL;
 }
 
 /* ---- JSON ------------------------------------------------------------- */
