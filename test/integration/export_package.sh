@@ -187,3 +187,28 @@ check_fails "a report name without .pdf/.html is refused" fb report "$C" -o "$TM
 fb note "$C" '<script>alert("x") & </script>' >/dev/null 2>&1 || fb reopen "$C" --reason '<b>x</b> & "y"' >/dev/null
 fb report "$C" -o "$TMP/r2.html" >/dev/null
 check_fails "user text is escaped in HTML" grep -Eq '<script>|<b>x</b>' "$TMP/r2.html"
+
+# --- a photo damaged on disk: its bytes no longer match its name --------------------------------
+# The export reads the ledger without libgit2's own hash check and compares
+# each photo's sha256 with its name instead; write the photo's loose object
+# again with one byte changed, as a failing disk would.
+L="$FIELDBOOK_HOME/ledger.git"
+blob=$(git --git-dir="$L" ls-tree -r main | awk -v s="$S1.jpg" '$4 ~ s {print $3; exit}')
+obj="$L/objects/${blob:0:2}/${blob:2}"
+if [ -f "$obj" ]; then
+	chmod u+w "$obj"
+	python3 - "$obj" <<'PY'
+import sys, zlib
+p = sys.argv[1]
+raw = bytearray(zlib.decompress(open(p, 'rb').read()))
+raw[-100] ^= 0xff
+open(p, 'wb').write(zlib.compress(bytes(raw)))
+PY
+	rm -rf "$TMP/bad"
+	out=$(fb export "$C" -o "$TMP/bad" 2>&1); rc=$?
+	expect_eq "export of a case with a damaged photo fails" "$rc" 1
+	expect_match "naming the photo and the damage" "$out" "photo $S1.jpg has the sha256 .*damaged"
+	[ ! -e "$TMP/bad" ] && ok "and writes no package" || fail "and writes no package"
+else
+	fail "the photo's object is loose ($obj)"
+fi
