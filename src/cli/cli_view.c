@@ -9,9 +9,11 @@
 #include "core/i18n.h"
 #include "core/util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Print text padded/elided to a display width (CJK aware). */
 static void col(const char *s, int width)
@@ -309,13 +311,28 @@ int cmd_log(cli_args *a)
 	return CLI_OK;
 }
 
+/* "Indexing: N events" on a terminal (called every 1,000 events, a few
+ * times a second, and once at the end). */
+static void reindex_progress(long events, void *payload)
+{
+	*(bool *)payload = true;
+	fputc('\r', stderr);
+	fprintf(stderr, _("Indexing: %ld events"), events);
+	fflush(stderr);
+}
+
 int cmd_reindex(cli_args *a)
 {
 	workspace *ws;
 	int n, rc;
+	bool drawn = false;
 	if ((rc = cli_parse(a, NULL, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
 		return rc;
+	if (isatty(STDERR_FILENO))
+		index_set_progress(ws->index, reindex_progress, &drawn);
 	rc = index_rebuild(ws->index, ws->ledger);
+	if (drawn)
+		fputc('\n', stderr);
 	json_t *problems = NULL;
 	if (rc == 0 && index_problems(ws->index, &problems) == 0) {
 		size_t i;

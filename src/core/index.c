@@ -23,7 +23,15 @@ struct fbindex {
 	sqlite3 *db;
 	char *path;
 	char *trust_root; /* pinned first admin key, or NULL */
+	index_progress_cb progress;
+	void *progress_payload;
 };
+
+void index_set_progress(fbindex *ix, index_progress_cb cb, void *payload)
+{
+	ix->progress = cb;
+	ix->progress_payload = payload;
+}
 
 void index_set_trust_root(fbindex *ix, const char *key)
 {
@@ -759,12 +767,18 @@ static int index_walk(struct sync_ctx *c, ledger *l, const char *from, const cha
 {
 	feed *f = NULL;
 	feed_item *it;
+	fbindex *ix = c->ix;
+	long events = 0;
 	int rc = feed_start(&f, l, from, to, guess);
 	while (rc == 0 && (rc = feed_next(f, &it)) == 0 && it) {
 		rc = index_item(c, it);
+		if (it->kind == FEED_EVENT && ++events % INDEX_PROGRESS_STEP == 0 && ix->progress)
+			ix->progress(events, ix->progress_payload);
 		feed_item_free(it);
 	}
 	feed_free(f); /* the ledger is this thread's again */
+	if (rc == 0 && ix->progress)
+		ix->progress(events, ix->progress_payload);
 	return rc;
 }
 

@@ -24,6 +24,12 @@ void index_free(fbindex *ix);
 int index_sync(fbindex *ix, ledger *l);
 /* Drop everything derived and index the whole ledger again. */
 int index_rebuild(fbindex *ix, ledger *l);
+/* While index_sync or index_rebuild walks the ledger, cb gets the number of
+ * events indexed so far, every INDEX_PROGRESS_STEP events and once at the
+ * end of the walk (the total is not known before).  NULL: none. */
+#define INDEX_PROGRESS_STEP 1000
+typedef void (*index_progress_cb)(long events, void *payload);
+void index_set_progress(fbindex *ix, index_progress_cb cb, void *payload);
 /* Ledger head the index reflects ("" when none). */
 int index_head(fbindex *ix, char out[41]);
 /* A sync left the hub holding everything indexed so far: remember where

@@ -120,6 +120,12 @@ fb list --status all --json > "$TMP/list.re"; fb show "$C" --json > "$TMP/show.r
 check "list --json identical after reindex" cmp "$TMP/list.inc" "$TMP/list.re"
 check "show --json identical after reindex" cmp "$TMP/show.inc" "$TMP/show.re"
 check "show --json (2nd case) identical after reindex" cmp "$TMP/show2.inc" "$TMP/show2.re"
+# on a terminal, reindex says how many events it has indexed; not into a file
+n=$(sqlite3 "$FIELDBOOK_HOME/index.sqlite" "SELECT count(*) FROM events")
+tty_out=$(script -qec "$(printf '%q' "$FB") reindex" /dev/null | tr -d '\r')
+expect_match "reindex on a terminal shows the events indexed" "$tty_out" "Indexing: $n events"
+fb reindex 2> "$TMP/reindex.err"
+check_fails "and no progress line when stderr is a file" grep -q Indexing "$TMP/reindex.err"
 rm -f "$FIELDBOOK_HOME/index.sqlite" "$FIELDBOOK_HOME"/index.sqlite-*
 fb list --status all --json > "$TMP/list.new"
 check "a lost index is rebuilt from the ledger on open" cmp "$TMP/list.inc" "$TMP/list.new"
