@@ -158,7 +158,7 @@ static int render_html(const json_t *doc, report_input *in, char **out, size_t *
 #define MARGIN 48.0
 #define CONTENT_W (PAGE_W - 2 * MARGIN)
 #define FONT_SANS "Noto Sans CJK SC, WenQuanYi Micro Hei, Droid Sans Fallback, sans-serif"
-#define FONT_MONO "Noto Sans Mono CJK SC, WenQuanYi Micro Hei Mono, monospace"
+#define FONT_MONO "DejaVu Sans Mono, Noto Sans CJK SC, WenQuanYi Micro Hei Mono, monospace"
 #define PHOTO_MAX_W 320.0
 #define PHOTO_MAX_H 240.0
 
