@@ -41,6 +41,13 @@ void cli_today(char out[11]);
 void cli_local_time(const char *at, const char *tz, char *out, size_t size);
 /* Current position given by --lat/--lon on the command line. */
 extern bool cli_has_where;
+/* "Indexing: N events" on a terminal while the index is built: shown once
+ * 1,000 events are done, or from the start when `always` (reindex). */
+extern struct cli_progress {
+	bool always, drawn;
+} cli_progress;
+/* End the progress line, if one was drawn. */
+void cli_progress_end(void);
 extern double cli_lat, cli_lon, cli_acc;
 
 int cmd_init(cli_args *a);

@@ -9,11 +9,9 @@
 #include "core/i18n.h"
 #include "core/util.h"
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Print text padded/elided to a display width (CJK aware). */
 static void col(const char *s, int width)
@@ -311,28 +309,17 @@ int cmd_log(cli_args *a)
 	return CLI_OK;
 }
 
-/* "Indexing: N events" on a terminal (called every 1,000 events, a few
- * times a second, and once at the end). */
-static void reindex_progress(long events, void *payload)
-{
-	*(bool *)payload = true;
-	fputc('\r', stderr);
-	fprintf(stderr, _("Indexing: %ld events"), events);
-	fflush(stderr);
-}
-
 int cmd_reindex(cli_args *a)
 {
 	workspace *ws;
 	int n, rc;
-	bool drawn = false;
+	cli_progress.always = true;
 	if ((rc = cli_parse(a, NULL, NULL, 0, &n)) || (rc = cli_open(a, &ws)))
 		return rc;
-	if (isatty(STDERR_FILENO))
-		index_set_progress(ws->index, reindex_progress, &drawn);
-	rc = index_rebuild(ws->index, ws->ledger);
-	if (drawn)
-		fputc('\n', stderr);
+	/* without an index, opening the workspace has just built it */
+	if (!ws->index_built)
+		rc = index_rebuild(ws->index, ws->ledger);
+	cli_progress_end();
 	json_t *problems = NULL;
 	if (rc == 0 && index_problems(ws->index, &problems) == 0) {
 		size_t i;

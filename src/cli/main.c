@@ -6,6 +6,7 @@
 #include "core/version.h"
 #include "core/gps.h"
 #include "core/i18n.h"
+#include "core/index.h"
 #include "core/util.h"
 
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 
 bool cli_has_where;
@@ -108,14 +110,44 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+struct cli_progress cli_progress;
+
+static void index_progress(long events, void *payload)
+{
+	struct cli_progress *p = payload;
+	if (!p->always && !p->drawn && events < INDEX_PROGRESS_STEP)
+		return;
+	p->drawn = true;
+	fputc('\r', stderr);
+	fprintf(stderr, _("Indexing: %ld events"), events);
+	fflush(stderr);
+}
+
+void cli_progress_end(void)
+{
+	if (cli_progress.drawn)
+		fputc('\n', stderr);
+	cli_progress.drawn = false;
+}
+
 int cli_open(cli_args *a, workspace **ws)
 {
 	char *home;
 	if (workspace_home(a->home_opt, &home) != 0)
 		return cli_error();
+	if (isatty(STDERR_FILENO))
+		index_set_default_progress(index_progress, &cli_progress);
 	/* list reads only the index: no ledger when the index is known fresh */
 	int rc = strcmp(a->argv[0], "list") == 0 ? workspace_open_query(ws, home) : workspace_open(ws, home);
 	free(home);
+	index_set_default_progress(NULL, NULL);
+	if (!cli_progress.always) {
+		/* only the open's indexing draws the line: a sync's own indexing
+		 * comes after its progress bar */
+		cli_progress_end();
+		if (rc == 0)
+			index_set_progress((*ws)->index, NULL, NULL);
+	}
 	if (rc)
 		return cli_error();
 	(*ws)->pin_cb = cli_pin_cb;

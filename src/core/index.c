@@ -33,6 +33,15 @@ void index_set_progress(fbindex *ix, index_progress_cb cb, void *payload)
 	ix->progress_payload = payload;
 }
 
+static index_progress_cb default_progress;
+static void *default_progress_payload;
+
+void index_set_default_progress(index_progress_cb cb, void *payload)
+{
+	default_progress = cb;
+	default_progress_payload = payload;
+}
+
 void index_set_trust_root(fbindex *ix, const char *key)
 {
 	free(ix->trust_root);
@@ -156,6 +165,7 @@ int index_open(fbindex **out, const char *path)
 		free(ix);
 		return error_set(ERR_NOMEM, "out of memory");
 	}
+	index_set_progress(ix, default_progress, default_progress_payload);
 	if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		rc = db_fail(ix, _("cannot open"));
 		index_free(ix);

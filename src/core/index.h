@@ -30,6 +30,9 @@ int index_rebuild(fbindex *ix, ledger *l);
 #define INDEX_PROGRESS_STEP 1000
 typedef void (*index_progress_cb)(long events, void *payload);
 void index_set_progress(fbindex *ix, index_progress_cb cb, void *payload);
+/* The callback index_open gives new handles (a program's progress display,
+ * set once before opening anything). */
+void index_set_default_progress(index_progress_cb cb, void *payload);
 /* Ledger head the index reflects ("" when none). */
 int index_head(fbindex *ix, char out[41]);
 /* A sync left the hub holding everything indexed so far: remember where

@@ -213,13 +213,14 @@ static int open_config(workspace *ws)
 /* Open the ledger and bring the index up to date with it. */
 static int open_ledger(workspace *ws)
 {
-	char path[4096], stamp[256];
+	char path[4096], stamp[256], indexed[41] = "";
 	int rc;
 	ref_stamp(ws, stamp, sizeof stamp);
 	snprintf(path, sizeof path, "%s/ledger.git", ws->home);
-	if ((rc = ledger_open(&ws->ledger, path)) || (rc = index_sync(ws->index, ws->ledger)) ||
-	    (rc = pin_trust_root(ws)))
+	if ((rc = ledger_open(&ws->ledger, path)) || (rc = index_head(ws->index, indexed)) ||
+	    (rc = index_sync(ws->index, ws->ledger)) || (rc = pin_trust_root(ws)))
 		return rc;
+	ws->index_built = !indexed[0];
 	return remember_stamp(ws, stamp);
 }
 

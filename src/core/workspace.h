@@ -42,6 +42,7 @@ typedef struct workspace {
 	workspace_pin_cb pin_cb;
 	void *pin_payload;
 	bool use_agent;        /* a key agent of this workspace signs for us */
+	bool index_built;      /* the open indexed the whole ledger (no index before) */
 } workspace;
 
 /* Resolve the home directory (caller frees). */

@@ -126,6 +126,11 @@ tty_out=$(script -qec "$(printf '%q' "$FB") reindex" /dev/null | tr -d '\r')
 expect_match "reindex on a terminal shows the events indexed" "$tty_out" "Indexing: $n events"
 fb reindex 2> "$TMP/reindex.err"
 check_fails "and no progress line when stderr is a file" grep -q Indexing "$TMP/reindex.err"
+# without an index, opening the workspace builds it: reindex does not walk twice
+rm -f "$FIELDBOOK_HOME/index.sqlite" "$FIELDBOOK_HOME"/index.sqlite-*
+tty_out=$(script -qec "$(printf '%q' "$FB") reindex" /dev/null | tr '\r' '\n')
+expect_eq "reindex without an index walks the ledger once" "$(printf '%s\n' "$tty_out" | grep -c "Indexing: $n events")" 1
+expect_match "and says so" "$tty_out" "Index rebuilt up to"
 rm -f "$FIELDBOOK_HOME/index.sqlite" "$FIELDBOOK_HOME"/index.sqlite-*
 fb list --status all --json > "$TMP/list.new"
 check "a lost index is rebuilt from the ledger on open" cmp "$TMP/list.inc" "$TMP/list.new"
