@@ -124,11 +124,11 @@ bench: all tools
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_PKGS    := jansson libexif libjpeg libsodium
+FUZZ_PKGS    := jansson libexif libjpeg libsodium libcrypto libutf8proc
 FUZZ_SEEDS   ?= ../shared/testdata/photos
 FUZZ_DIR     := $(BUILD)/fuzz
 
-$(FUZZ_DIR)/fuzz_photo: test/fuzz/fuzz_photo.c src/core/photo.c src/core/error.c
+$(FUZZ_DIR)/fuzz_photo: test/fuzz/fuzz_photo.c src/core/photo.c src/core/error.c src/core/util.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=c17 -D_GNU_SOURCE -Isrc \
 		$(shell pkg-config --cflags $(FUZZ_PKGS)) $^ $(shell pkg-config --libs $(FUZZ_PKGS)) -lm -o $@
