@@ -6,14 +6,14 @@ CC      ?= cc
 
 # What every fieldbook process links; the heavy parts are plugins (src/plugin,
 # see src/core/plugin.h), each linked with its own libraries.
-CORE_PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw libjpeg libutf8proc libzip \
+CORE_PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw libjpeg libutf8proc libzip zlib \
 	libcrypto
 PLUGINS := report gps chafa
 PLUGIN_PKGS_report := jansson glib-2.0 cairo pangocairo libjpeg
 PLUGIN_PKGS_gps := libgps
 PLUGIN_PKGS_chafa := chafa
 PKGS := $(CORE_PKGS) chafa libgps cairo pangocairo
-DEB_PKGS := build-essential pkg-config libgit2-dev libjansson-dev libyaml-dev \
+DEB_PKGS := build-essential pkg-config libgit2-dev zlib1g-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
 	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev \

@@ -95,21 +95,38 @@ static void to_problem(feed_item *it, const char *why)
 	it->ev = NULL;
 }
 
-/* What a file added by a commit is, from its path; NULL for files the
- * index ignores (forms, photos, the marker) and when out of memory (*oom). */
-static feed_item *classify(const char *commit, time_t ctime, const char *path,
-			   const char *data, size_t len, bool *oom)
+/* What a file added by a commit is, from its path; false for the files the
+ * index ignores (forms, photos, the marker). */
+static bool kind_of(const char *path, enum feed_kind *kind)
 {
 	char case_id[96], event_id[96];
 	size_t plen = strlen(path);
-	enum feed_kind kind;
 	if (plen > 9 && strcmp(path + plen - 9, ".json.sig") == 0)
-		kind = FEED_SIG;
+		*kind = FEED_SIG;
 	else if (roster_path_parse(path, event_id))
-		kind = FEED_ROSTER;
+		*kind = FEED_ROSTER;
 	else if (event_path_parse(path, case_id, event_id))
-		kind = FEED_EVENT;
+		*kind = FEED_EVENT;
 	else
+		return false;
+	return true;
+}
+
+/* The walk reads only the files the index uses: never a photo's bytes. */
+static bool wanted(const char *path, void *payload)
+{
+	enum feed_kind kind;
+	(void)payload;
+	return kind_of(path, &kind);
+}
+
+/* An item for a file added by a commit; NULL for files the index ignores
+ * and when out of memory (*oom). */
+static feed_item *classify(const char *commit, time_t ctime, const char *path,
+			   const char *data, size_t len, bool *oom)
+{
+	enum feed_kind kind;
+	if (!kind_of(path, &kind))
 		return NULL;
 	feed_item *it = item_new(kind, commit, ctime, path, data, len);
 	*oom = !it;
@@ -244,7 +261,7 @@ static int on_file(const char *commit, time_t ctime, const char *path,
 static void *walker(void *arg)
 {
 	struct feed *f = arg;
-	int rc = ledger_walk_added(f->l, f->from, f->to, LEDGER_WALK_TRUSTED, on_file, f);
+	int rc = ledger_walk_added(f->l, f->from, f->to, LEDGER_WALK_TRUSTED, wanted, on_file, f);
 	if (rc == 0)
 		rc = flush_pending(f);
 	feed_item_free(f->pending);

@@ -4,15 +4,18 @@
 #include "ledger.h"
 #include "error.h"
 #include "i18n.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define CAS_RETRIES 50
 
@@ -386,6 +389,105 @@ done:
 	return rc;
 }
 
+/* --- blobs ------------------------------------------------------------------------ */
+
+/* Photos are JPEG, already compressed: zlib gains under 1% on them at about
+ * 30 MB/s, paid again by every push through a packbuilder, and each read
+ * inflates them.  So a photo is written as a loose object whose zlib stream
+ * stores its bytes as they are (level 0), which is what git itself writes
+ * with core.looseCompression=0; every git and libgit2 reads it.  libgit2's
+ * own loose writer cannot: level 0 there means no zlib stream at all. */
+static bool stored_as_is(const ledger_file *f)
+{
+	size_t n = strlen(f->path);
+	return n > 4 && strcmp(f->path + n - 4, ".jpg") == 0;
+}
+
+static int deflate_stored(const char *head, size_t hlen, const void *data, size_t len,
+			  unsigned char **out, size_t *outlen)
+{
+	z_stream z = {0};
+	if (deflateInit(&z, Z_NO_COMPRESSION) != Z_OK)
+		return error_set(ERR_NOMEM, "out of memory");
+	/* stored blocks: at most 5 bytes per 16 KiB block, the header, the trailer */
+	size_t bound = hlen + len + 5 * ((hlen + len) / 16000 + 2) + 32;
+	unsigned char *buf = malloc(bound);
+	const unsigned char *in[2] = {(const unsigned char *)head, data};
+	size_t left[2] = {hlen, len};
+	int zr = buf ? Z_OK : Z_MEM_ERROR;
+	z.next_out = buf;
+	for (int part = 0; part < 2 && zr == Z_OK; part++) {
+		while (zr == Z_OK && left[part] > 0) {
+			uInt step = left[part] > (1u << 30) ? (1u << 30) : (uInt)left[part];
+			z.next_in = (Bytef *)in[part];
+			z.avail_in = step;
+			z.avail_out = (uInt)(bound - z.total_out > (1u << 31) ? (1u << 31) : bound - z.total_out);
+			zr = deflate(&z, Z_NO_FLUSH);
+			in[part] += step - z.avail_in;
+			left[part] -= step - z.avail_in;
+		}
+	}
+	while (zr == Z_OK) {
+		z.avail_out = (uInt)(bound - z.total_out > (1u << 31) ? (1u << 31) : bound - z.total_out);
+		zr = deflate(&z, Z_FINISH);
+		if (zr == Z_OK && z.avail_out > 0)
+			zr = Z_BUF_ERROR; /* cannot happen: the bound holds stored blocks */
+	}
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		free(buf);
+		return error_set(ERR_NOMEM, "out of memory");
+	}
+	*out = buf;
+	return 0;
+}
+
+/* objects/<xx>/<38 hex>, written to a temporary name and renamed into
+ * place (the ledger's flush before the branch moves makes it durable). */
+static int write_loose_stored(ledger *l, const void *data, size_t len, git_oid *id)
+{
+	git_odb *odb = NULL;
+	if (git_odb_hash(id, data, len, GIT_OBJECT_BLOB) < 0 || git_repository_odb(&odb, l->repo) < 0)
+		return git_fail(_("writing a photo to the ledger"));
+	bool have = git_odb_exists(odb, id);
+	git_odb_free(odb);
+	if (have)
+		return 0;
+	char hex[GIT_OID_HEXSZ + 1], head[32], dir[4096], path[4200], tmp[4200];
+	git_oid_tostr(hex, sizeof hex, id);
+	int hlen = snprintf(head, sizeof head, "blob %zu", len) + 1; /* with its NUL */
+	snprintf(dir, sizeof dir, "%sobjects/%.2s", git_repository_path(l->repo), hex);
+	snprintf(path, sizeof path, "%s/%s", dir, hex + 2);
+	static unsigned serial;
+	/* git's fsck and prune know temporaries by the tmp_obj_ prefix */
+	snprintf(tmp, sizeof tmp, "%s/tmp_obj_fieldbook_%ld_%u", dir, (long)getpid(), serial++);
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		return error_set(ERR_IO, _("cannot create directory %s: %s"), dir, strerror(errno));
+	unsigned char *z = NULL;
+	size_t zlen = 0;
+	int rc = deflate_stored(head, (size_t)hlen, data, len, &z, &zlen);
+	if (rc)
+		return rc;
+	unlink(tmp); /* left by a writer of this pid that was killed */
+	rc = util_write_new(tmp, z, zlen, 0444);
+	free(z);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+static int write_blob(ledger *l, const ledger_file *f, git_oid *id)
+{
+	if (stored_as_is(f))
+		return write_loose_stored(l, f->data, f->len, id);
+	if (git_blob_create_from_buffer(id, l->repo, f->data, f->len) < 0)
+		return git_fail(f->path);
+	return 0;
+}
+
 int ledger_append(ledger *l, const ledger_file *files, size_t n,
 		  const ledger_author *author, const char *message,
 		  char out_commit[41])
@@ -397,8 +499,7 @@ int ledger_append(ledger *l, const ledger_file *files, size_t n,
 	if (!blobs)
 		return error_set(ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && rc == 0; i++)
-		if (git_blob_create_from_buffer(&blobs[i], l->repo, files[i].data, files[i].len) < 0)
-			rc = git_fail(files[i].path);
+		rc = write_blob(l, &files[i], &blobs[i]);
 	if (rc == 0 && git_signature_new(&sig, author->name, author->email,
 					 (git_time_t)author->when, author->tz_minutes) < 0)
 		rc = git_fail(_("officer name or id not usable in a commit"));
@@ -474,6 +575,7 @@ struct tree_memo {
 
 struct walk_ctx {
 	ledger *l;
+	ledger_want_cb want;
 	ledger_added_cb cb;
 	void *payload;
 	const char *commit_hex;
@@ -520,6 +622,8 @@ static int refuse_change(struct walk_ctx *w, const char *path, bool deleted)
 static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 {
 	git_blob *b = NULL;
+	if (w->want && !w->want(path, w->payload))
+		return 0;
 	if (git_blob_lookup(&b, w->l->repo, id) < 0)
 		return w->rc = git_fail(path);
 	w->rc = w->cb(w->commit_hex, w->commit_time, path, git_blob_rawcontent(b),
@@ -640,13 +744,13 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 	return rc;
 }
 
-static int walk_range(ledger *l, const char *from, const char *to, ledger_added_cb cb,
-		      void *payload)
+static int walk_range(ledger *l, const char *from, const char *to, ledger_want_cb want,
+		      ledger_added_cb cb, void *payload)
 {
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	int rc = 0;
-	struct walk_ctx w = {.l = l, .cb = cb, .payload = payload};
+	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload};
 	if (git_revwalk_new(&walk, l->repo) < 0)
 		return git_fail("revwalk");
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
@@ -676,7 +780,7 @@ done:
 }
 
 int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_walk_flags flags,
-		      ledger_added_cb cb, void *payload)
+		      ledger_want_cb want, ledger_added_cb cb, void *payload)
 {
 	/* libgit2's object cache would keep every commit and tree the walk
 	 * reads; past its 256 MB limit its evictions made each lookup slower
@@ -687,7 +791,7 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	if (flags & LEDGER_WALK_TRUSTED)
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	int rc = walk_range(l, from, to, cb, payload);
+	int rc = walk_range(l, from, to, want, cb, payload);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
 	return rc;

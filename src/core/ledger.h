@@ -86,13 +86,19 @@ enum ledger_walk_flags {
 	LEDGER_WALK_TRUSTED = 1,
 };
 
+/* Does the walk's caller need the content of this added file?  A file it
+ * does not want is neither read nor passed to the callback (a photo costs
+ * as much to inflate as the rest of its commit).  NULL: every file. */
+typedef bool (*ledger_want_cb)(const char *path, void *payload);
+
 /* Visit the files added by every non-merge commit reachable from `to` (hex)
  * and not from `from` (hex or "" for everything), parents before children.
  * A commit that modifies or deletes a path is reported as ERR_CONFLICT
- * naming the commit and the path.  The cost of a commit depends on the
- * paths it adds, not on the size of the ledger. */
+ * naming the commit and the path, whether the path is wanted or not.  The
+ * cost of a commit depends on the paths it adds, not on the size of the
+ * ledger. */
 int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_walk_flags flags,
-		      ledger_added_cb cb, void *payload);
+		      ledger_want_cb want, ledger_added_cb cb, void *payload);
 
 /* Is `ancestor` (hex) reachable from `descendant` (hex) or equal to it? */
 bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant);

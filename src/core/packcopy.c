@@ -8,8 +8,10 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <git2/sys/odb_backend.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,45 +74,88 @@ static bool oidset_has(const oidset *s, const git_oid *id)
 	return s->cap && !git_oid_is_zero(&s->slots[slot_of(s, id)]);
 }
 
-/* --- every object reachable from a commit ---------------------------------- */
+/* --- what dst lacks, in an order safe to write ------------------------------------ */
 
-static int reach_tree(git_repository *repo, const git_oid *id, oidset *seen)
+/* The objects reachable from the tip that dst does not hold, each after
+ * everything it refers to (blobs and subtrees before their tree, a commit
+ * after its tree and its parents).  Written in this order, dst never holds
+ * an object without what lies below it, so "dst has it" can stop the walk:
+ * a commit dst holds stands for its whole history, a tree for everything
+ * under it.  A pack lands whole (its .idx last), before any loose object. */
+typedef struct {
+	oidset set;      /* the objects of list */
+	git_oid *list;   /* post-order */
+	size_t n, cap;
+} missing;
+
+static int missing_add(missing *m, const git_oid *id)
 {
-	git_tree *t = NULL;
-	int rc = oidset_add(seen, id);
+	int rc = oidset_add(&m->set, id);
 	if (rc <= 0)
 		return rc;
-	if (git_tree_lookup(&t, repo, id) < 0)
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 4096;
+		git_oid *l = realloc(m->list, cap * sizeof *l);
+		if (!l)
+			return error_set(ERR_NOMEM, "out of memory");
+		m->list = l;
+		m->cap = cap;
+	}
+	m->list[m->n++] = *id;
+	return 1;
+}
+
+static bool held(git_odb *dst, const missing *m, const git_oid *id)
+{
+	return oidset_has(&m->set, id) || git_odb_exists_ext(dst, id, GIT_ODB_LOOKUP_NO_REFRESH);
+}
+
+static int missing_tree(git_repository *src, git_odb *dst, const git_oid *id, missing *m)
+{
+	git_tree *t = NULL;
+	if (held(dst, m, id))
+		return 0;
+	if (git_tree_lookup(&t, src, id) < 0)
 		return git_fail(_("reading a tree"));
-	size_t n = git_tree_entrycount(t);
-	for (size_t i = 0; rc >= 0 && i < n; i++) {
+	int rc = 0;
+	for (size_t i = 0, n = git_tree_entrycount(t); rc >= 0 && i < n; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		const git_oid *eid = git_tree_entry_id(e);
 		if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
-			rc = reach_tree(repo, git_tree_entry_id(e), seen);
-		else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
-			rc = oidset_add(seen, git_tree_entry_id(e));
+			rc = missing_tree(src, dst, eid, m);
+		else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && !held(dst, m, eid))
+			rc = missing_add(m, eid);
 	}
 	git_tree_free(t);
+	if (rc >= 0)
+		rc = missing_add(m, id);
 	return rc < 0 ? rc : 0;
 }
 
-static int reach_all(git_repository *repo, const git_oid *tip, oidset *seen)
+/* revwalk hide callback: a commit dst holds ends the walk there. */
+static int dst_has_commit(const git_oid *id, void *payload)
+{
+	return git_odb_exists_ext(payload, id, GIT_ODB_LOOKUP_NO_REFRESH);
+}
+
+static int collect_missing(git_repository *src, git_odb *dst, const git_oid *tip, missing *m)
 {
 	git_revwalk *w = NULL;
 	git_oid id;
 	int rc = 0;
-	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, tip) < 0) {
+	if (git_revwalk_new(&w, src) < 0 || git_revwalk_add_hide_cb(w, dst_has_commit, dst) < 0 ||
+	    git_revwalk_push(w, tip) < 0) {
 		git_revwalk_free(w);
 		return git_fail(_("walking the history"));
 	}
+	git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
 	while (rc == 0 && git_revwalk_next(&id, w) == 0) {
 		git_commit *c = NULL;
-		if ((rc = oidset_add(seen, &id)) < 0)
-			break;
-		if (git_commit_lookup(&c, repo, &id) < 0)
+		if (git_commit_lookup(&c, src, &id) < 0)
 			rc = git_fail(_("reading a commit"));
-		else
-			rc = reach_tree(repo, git_commit_tree_id(c), seen);
+		else if ((rc = missing_tree(src, dst, git_commit_tree_id(c), m)) == 0 &&
+			 (rc = missing_add(m, &id)) > 0)
+			rc = 0;
 		git_commit_free(c);
 	}
 	git_revwalk_free(w);
@@ -166,105 +211,81 @@ static void pack_dir(git_repository *repo, char *out, size_t size)
 	snprintf(out, size, "%sobjects/pack", git_repository_path(repo));
 }
 
-/* Objects in a repository's pack indexes (headers only). */
-static size_t packed_objects(git_repository *repo)
-{
-	char dir[4096], path[4400];
-	unsigned char head[IDX_HEAD];
-	size_t total = 0;
-	pack_dir(repo, dir, sizeof dir);
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		uint32_t count;
-		if (n < 5 || strcmp(e->d_name + n - 4, ".idx") != 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		FILE *f = fopen(path, "rb");
-		if (f && fread(head, 1, sizeof head, f) == sizeof head &&
-		    idx_count(head, sizeof head, &count))
-			total += count;
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return total;
-}
-
-bool packcopy_worth_it(git_repository *src, git_repository *dst)
-{
-	size_t s = packed_objects(src);
-	return s > 0 && packed_objects(dst) * 2 < s;
-}
-
 /* --- taking one pack --------------------------------------------------------------- */
 
 typedef struct {
 	git_repository *src, *dst;
 	git_odb *dst_odb;
 	const packcopy_options *o;
-	oidset reach;
-	size_t done, total, bytes;
+	missing m;
+	oidset taken; /* objects of the packs taken */
+	size_t done, bytes;
+	char stage[4200]; /* untrusted loose objects are checked here ("" until made) */
+	git_odb *stage_odb;
 } copy_ctx;
 
 static void progress(copy_ctx *c)
 {
 	if (c->o && c->o->progress)
-		c->o->progress(c->done, c->total, c->bytes, c->o->payload);
+		c->o->progress(c->done, c->m.n, c->bytes, c->o->payload);
 }
 
-/* A pack is taken when all its objects are reachable and dst lacks about
- * half of them or more: judged from an evenly spaced sample (a miss costs
- * a stat of a loose object path), since taking a pack whose objects dst
- * partly holds only wastes space. */
-#define SAMPLE 256
-
+/* A pack is taken when dst lacks at least half of its objects and holds
+ * or lacks-and-needs every one of them: nothing unreferenced leaves the
+ * sender, and taking a pack dst mostly holds would only waste space. */
 static bool pack_wanted(copy_ctx *c, const pack_index *x)
 {
-	uint32_t step = x->count > SAMPLE ? x->count / SAMPLE : 1, sampled = 0, lacking = 0;
+	uint32_t needed = 0;
 	for (uint32_t i = 0; i < x->count; i++) {
 		git_oid id;
 		git_oid_fromraw(&id, idx_oid(x, i));
-		if (!oidset_has(&c->reach, &id))
+		if (oidset_has(&c->m.set, &id))
+			needed++;
+		else if (!git_odb_exists_ext(c->dst_odb, &id, GIT_ODB_LOOKUP_NO_REFRESH))
 			return false;
-		if (i % step == 0) {
-			sampled++;
-			lacking += !git_odb_exists_ext(c->dst_odb, &id, GIT_ODB_LOOKUP_NO_REFRESH);
-		}
 	}
-	return sampled > 0 && lacking * 2 >= sampled;
+	return needed > 0 && (size_t)needed * 2 >= x->count;
 }
 
-/* Copy a file (another file system): to a temporary name, flushed, renamed. */
+/* Copy a file's bytes to `to` (created, mode 0444); the caller flushes. */
 static int copy_file(const char *from, const char *to)
 {
-	char tmp[4416], buf[1 << 16];
+	char buf[1 << 16];
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
 	ssize_t n = 0;
-	snprintf(tmp, sizeof tmp, "%s.tmp", to);
-	if (in < 0 || (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444)) < 0)
-		rc = error_set(ERR_IO, "%s: %s", in < 0 ? from : tmp, strerror(errno));
+	if (in < 0 || (out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444)) < 0)
+		rc = error_set(ERR_IO, _("cannot write %s: %s"), in < 0 ? from : to, strerror(errno));
 	while (rc == 0 && (n = read(in, buf, sizeof buf)) > 0)
 		if (write(out, buf, (size_t)n) != n)
-			rc = error_set(ERR_IO, "%s: %s", tmp, strerror(errno));
-	if (rc == 0 && (n < 0 || fsync(out) != 0 || rename(tmp, to) != 0))
-		rc = error_set(ERR_IO, "%s: %s", to, strerror(errno));
-	if (out >= 0)
-		close(out);
+			rc = error_set(ERR_IO, _("cannot write %s: %s"), to, strerror(errno));
+	if (rc == 0 && n < 0)
+		rc = error_set(ERR_IO, _("cannot read %s: %s"), from, strerror(errno));
+	if (out >= 0 && close(out) != 0 && rc == 0)
+		rc = error_set(ERR_IO, _("cannot write %s: %s"), to, strerror(errno));
 	if (in >= 0)
 		close(in);
-	if (rc)
-		unlink(tmp);
+	if (rc && out >= 0)
+		unlink(to);
 	return rc;
 }
 
+/* A trusted file at its final name: a hard link, or a copy under a
+ * temporary name renamed into place (another file system). */
 static int link_or_copy(const char *from, const char *to)
 {
 	if (link(from, to) == 0 || errno == EEXIST)
-		return 0; /* same name: same checksum, same pack */
-	return copy_file(from, to);
+		return 0; /* the same name holds the same content */
+	/* git's own fsck and prune know temporaries by this prefix */
+	static unsigned serial;
+	char tmp[4416];
+	snprintf(tmp, sizeof tmp, "%s", to);
+	snprintf(strrchr(tmp, '/') + 1, 64, "tmp_obj_fieldbook_%ld_%u", (long)getpid(), serial++);
+	int rc = copy_file(from, tmp);
+	if (rc == 0 && rename(tmp, to) != 0) {
+		rc = error_set(ERR_IO, _("cannot write %s: %s"), to, strerror(errno));
+		unlink(tmp);
+	}
+	return rc;
 }
 
 /* Trusted sender: the .pack, then its .idx (which makes it visible). */
@@ -272,6 +293,8 @@ static int take_linked(copy_ctx *c, const char *src_dir, const char *base)
 {
 	char dir[4096], from[4400], to[4400];
 	pack_dir(c->dst, dir, sizeof dir);
+	if (util_mkdirs(dir, 0777))
+		return ERR_IO;
 	const char *ext[] = {".pack", ".idx"};
 	for (int i = 0; i < 2; i++) {
 		snprintf(from, sizeof from, "%s/%s%s", src_dir, base, ext[i]);
@@ -323,13 +346,20 @@ static int take_pack(copy_ctx *c, const char *src_dir, const char *idx_name)
 	snprintf(path, sizeof path, "%s/%s", src_dir, idx_name);
 	snprintf(base, sizeof base, "%.*s", (int)(strlen(idx_name) - 4), idx_name);
 	if (idx_read(path, &x) != 0) {
-		error_clear(); /* not readable here: the packbuilder sends its objects */
+		error_clear(); /* not readable here: its objects are sent one by one */
 		return 0;
 	}
 	int rc = 0;
 	if (pack_wanted(c, &x)) {
 		rc = c->o->trusted ? take_linked(c, src_dir, base) : take_indexed(c, src_dir, base);
-		c->done += x.count;
+		for (uint32_t i = 0; rc == 0 && i < x.count; i++) {
+			git_oid id;
+			git_oid_fromraw(&id, idx_oid(&x, i));
+			if (oidset_has(&c->m.set, &id) && oidset_add(&c->taken, &id) < 0)
+				rc = ERR_NOMEM;
+			else
+				c->done++;
+		}
 		progress(c);
 	}
 	free(x.data);
@@ -353,6 +383,108 @@ static int take_packs(copy_ctx *c)
 	return rc;
 }
 
+/* --- loose objects, as files --------------------------------------------------------- */
+
+static void loose_path(git_repository *repo, const char *root, const git_oid *id, char *out,
+		       size_t size)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid_tostr(hex, sizeof hex, id);
+	if (root)
+		snprintf(out, size, "%s/%.2s/%s", root, hex, hex + 2);
+	else
+		snprintf(out, size, "%sobjects/%.2s/%s", git_repository_path(repo), hex, hex + 2);
+}
+
+static int make_parent(const char *path)
+{
+	char dir[4400];
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		return error_set(ERR_IO, _("cannot create directory %s: %s"), dir, strerror(errno));
+	return 0;
+}
+
+/* The staging directory for an untrusted sender's loose objects, and an
+ * object database reading only it: each object is read back through
+ * libgit2, which inflates it and checks that it hashes to its name. */
+static int stage_open(copy_ctx *c)
+{
+	git_odb_backend *be = NULL;
+	snprintf(c->stage, sizeof c->stage, "%sobjects/incoming-fieldbook-XXXXXX",
+		 git_repository_path(c->dst));
+	if (!mkdtemp(c->stage)) {
+		int e = errno;
+		c->stage[0] = '\0';
+		return error_set(ERR_IO, _("cannot create directory %s: %s"), c->stage, strerror(e));
+	}
+	if (git_odb_new(&c->stage_odb) < 0 || git_odb_backend_loose(&be, c->stage, -1, 0, 0, 0) < 0)
+		return git_fail(_("receiving objects"));
+	if (git_odb_add_backend(c->stage_odb, be, 1) < 0) {
+		be->free(be);
+		return git_fail(_("receiving objects"));
+	}
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static void stage_close(copy_ctx *c)
+{
+	git_odb_free(c->stage_odb);
+	c->stage_odb = NULL;
+	if (c->stage[0])
+		nftw(c->stage, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	c->stage[0] = '\0';
+}
+
+/* Copy into the stage, read it back (hash checked), move it into place. */
+static int take_loose_checked(copy_ctx *c, const git_oid *id, const char *from, const char *to)
+{
+	char staged[4400];
+	git_odb_object *obj = NULL;
+	int rc = c->stage_odb ? 0 : stage_open(c);
+	if (rc)
+		return rc;
+	loose_path(c->dst, c->stage, id, staged, sizeof staged);
+	if ((rc = make_parent(staged)) || (rc = copy_file(from, staged)))
+		return rc;
+	if (git_odb_read(&obj, c->stage_odb, id) < 0) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof hex, id);
+		const git_error *e = git_error_last();
+		return error_set(ERR_CONFLICT, _("object %s from %s cannot be taken: %s"), hex, from,
+				 e && e->message ? e->message : "libgit2 error");
+	}
+	git_odb_object_free(obj);
+	if (rename(staged, to) != 0)
+		return error_set(ERR_IO, _("cannot write %s: %s"), to, strerror(errno));
+	return 0;
+}
+
+/* Loose objects of src that dst lacks travel as the files they are: no
+ * inflate, no delta search, no deflate (a photo is stored as it is, see
+ * ledger.c).  1: not loose in src. */
+static int take_loose(copy_ctx *c, const git_oid *id)
+{
+	char from[4400], to[4400];
+	struct stat st;
+	loose_path(c->src, NULL, id, from, sizeof from);
+	if (stat(from, &st) != 0)
+		return 1;
+	loose_path(c->dst, NULL, id, to, sizeof to);
+	int rc = make_parent(to);
+	if (rc == 0)
+		rc = c->o->trusted ? link_or_copy(from, to) : take_loose_checked(c, id, from, to);
+	c->bytes += (size_t)st.st_size;
+	return rc;
+}
+
 /* --- the rest through the packbuilder ------------------------------------------------ */
 
 static int pack_append(void *buf, size_t size, void *payload)
@@ -362,59 +494,88 @@ static int pack_append(void *buf, size_t size, void *payload)
 	return wp->append(wp, buf, size, p[1]);
 }
 
-int packcopy_send(git_packbuilder *pb, git_repository *dst, git_indexer_progress_cb cb,
-		  void *payload)
+static int send_pack(git_packbuilder *pb, copy_ctx *c)
 {
-	git_odb *odb = NULL;
 	git_odb_writepack *wp = NULL;
 	git_indexer_progress st = {0};
 	void *p[2] = {NULL, &st};
 	int rc = 0;
-	if (git_repository_odb(&odb, dst) < 0 || git_odb_write_pack(&wp, odb, cb, payload) < 0)
+	if (git_odb_write_pack(&wp, c->dst_odb, on_index, c) < 0)
 		rc = git_fail(_("writing objects"));
 	p[0] = wp;
 	if (rc == 0 && (git_packbuilder_foreach(pb, pack_append, p) < 0 || wp->commit(wp, &st) < 0))
 		rc = git_fail(_("writing objects"));
 	if (wp)
 		wp->free(wp);
-	git_odb_free(odb);
 	return rc;
 }
 
+static bool is_loose(git_repository *repo, const git_oid *id)
+{
+	char path[4400];
+	struct stat st;
+	loose_path(repo, NULL, id, path, sizeof path);
+	return stat(path, &st) == 0;
+}
+
+/* What no pack brought: packed objects of src in one new pack first (it
+ * lands whole), then the loose ones in the safe order. */
 static int send_rest(copy_ctx *c)
 {
 	git_packbuilder *pb = NULL;
 	int rc = 0;
 	if (git_odb_refresh(c->dst_odb) < 0 || git_packbuilder_new(&pb, c->src) < 0)
 		return git_fail(_("packing objects"));
-	for (size_t i = 0; rc == 0 && i < c->reach.cap; i++) {
-		const git_oid *id = &c->reach.slots[i];
-		if (!git_oid_is_zero(id) &&
-		    !git_odb_exists_ext(c->dst_odb, id, GIT_ODB_LOOKUP_NO_REFRESH) &&
+	for (size_t i = 0; rc == 0 && i < c->m.n; i++) {
+		const git_oid *id = &c->m.list[i];
+		if (!oidset_has(&c->taken, id) && !is_loose(c->src, id) &&
 		    git_packbuilder_insert(pb, id, NULL) < 0)
 			rc = git_fail(_("packing objects"));
 	}
-	if (rc == 0 && git_packbuilder_object_count(pb) > 0)
-		rc = packcopy_send(pb, c->dst, on_index, c);
+	if (rc == 0 && git_packbuilder_object_count(pb) > 0) {
+		git_packbuilder_set_threads(pb, 0); /* delta search on every core */
+		rc = send_pack(pb, c);
+		c->done += git_packbuilder_object_count(pb);
+	}
 	git_packbuilder_free(pb);
+	for (size_t i = 0; rc == 0 && i < c->m.n; i++) {
+		const git_oid *id = &c->m.list[i];
+		if (oidset_has(&c->taken, id))
+			continue;
+		rc = take_loose(c, id);
+		if (rc == 1)
+			rc = 0; /* packed: in the pack above */
+		else if (rc == 0 && ++c->done % 256 == 0)
+			progress(c);
+	}
+	stage_close(c);
 	return rc;
 }
 
 int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 		 const packcopy_options *o)
 {
-	copy_ctx c = {src, dst, NULL, o, {0}, 0, 0, 0};
+	copy_ctx c = {.src = src, .dst = dst, .o = o};
 	int rc = git_repository_odb(&c.dst_odb, dst) < 0 ? git_fail(_("opening objects")) : 0;
+	/* what src holds is only read here to know what to send: every object
+	 * that arrives is hashed on its way in (indexer or staged read) */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (rc == 0)
-		rc = reach_all(src, tip, &c.reach);
-	c.total = c.reach.n;
-	if (rc == 0)
+		rc = collect_missing(src, c.dst_odb, tip, &c.m);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+	if (rc == 0 && c.m.n > 0)
 		rc = take_packs(&c);
-	if (rc == 0)
+	if (rc == 0 && c.m.n > 0)
 		rc = send_rest(&c);
-	c.done = c.total;
+	stage_close(&c);
+	/* durable before the caller moves a branch onto these objects */
+	if (rc == 0 && c.m.n > 0)
+		rc = util_sync_tree(git_repository_path(dst));
+	c.done = c.m.n;
 	progress(&c);
-	free(c.reach.slots);
+	free(c.m.set.slots);
+	free(c.m.list);
+	free(c.taken.slots);
 	git_odb_free(c.dst_odb);
 	return rc;
 }

@@ -1,27 +1,32 @@
 /*
  * packcopy: move the objects of a branch between two repositories on this
- * machine (a path hub and a device) without repacking them.
+ * machine (a path hub: USB stick, shared folder) without repacking them.
  *
- * libgit2's transfer between local repositories builds a new pack
- * (delta search, deflate of every object) and indexes it again on the
- * other side (inflate and hash every object).  When the receiver lacks
- * most of the history, the sender's pack files are taken as they are:
+ * libgit2's transfer between local repositories builds a new pack (delta
+ * search, deflate of every object) and indexes it again on the other side
+ * (inflate and hash every object): for photos, seconds per hundred MB.
+ * Here objects travel as the files they are:
  *
- *   - only a pack whose every object is reachable from the tip is taken
- *     (no unreferenced object leaves the sender), and only when the
- *     receiver lacks at least half of its objects;
- *   - trusted sender (our own ledger pushing to a hub): the .pack and its
- *     .idx are hard-linked (copied across file systems);
- *   - untrusted sender (a hub we fetch from): the .pack bytes are fed to
- *     the receiver's indexer, which hashes every object itself, as git's
+ *   - what to send: the objects reachable from the tip that the receiver
+ *     lacks, found by walking down from the tip and stopping at whatever
+ *     the receiver holds; they are written so that the receiver never
+ *     holds an object without everything below it (packcopy.c);
+ *   - a sender's pack of which the receiver lacks at least half, and
+ *     holds or needs every object, is taken whole: hard-linked (copied
+ *     across file systems) from a trusted sender (our own ledger pushing
+ *     to a hub), or fed to the receiver's indexer from an untrusted one (a
+ *     hub we fetch from), which hashes every object itself, as git's
  *     index-pack does;
- *   - whatever reachable object the receiver still lacks afterwards (loose
- *     objects, packs not taken) is sent through libgit2's packbuilder.
+ *   - loose objects (what devices write; photos are stored as they are,
+ *     see ledger.c) are linked or copied file by file; from an untrusted
+ *     sender each is copied into a staging directory first and read back
+ *     through libgit2, which inflates it and checks its hash, before it
+ *     is moved into place;
+ *   - any other packed object goes through libgit2's packbuilder;
+ *   - the receiver's file system is flushed once at the end.
  *
  * Nothing here validates history: the caller validates the commits after
- * the objects arrived and before any branch moves.  Reads go through
- * libgit2 with strict hash verification (its default), so an object read
- * for validation is always the object its id names.
+ * the objects arrived and before any branch moves.
  */
 #ifndef FB_PACKCOPY_H
 #define FB_PACKCOPY_H
@@ -33,20 +38,11 @@ typedef struct {
 	/* Progress: objects done of total (may be NULL). */
 	void (*progress)(size_t done, size_t total, size_t bytes, void *payload);
 	void *payload;
-	bool trusted; /* the sender is our own ledger: its .idx may be linked */
+	bool trusted; /* the sender is our own ledger: its files may be linked */
 } packcopy_options;
 
-/* Is the pack route worth it: does dst hold less than half as many
- * packed objects as src?  (Cheap: reads the pack indexes' headers.) */
-bool packcopy_worth_it(git_repository *src, git_repository *dst);
-
-/* Make every object reachable from tip in src present in dst. */
+/* Make every object reachable from tip in src present (and flushed) in dst. */
 int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 		 const packcopy_options *o);
-
-/* Write the objects of a packbuilder into dst's object database (a pack
- * indexed by dst's indexer); cb (may be NULL) gets the indexer's progress. */
-int packcopy_send(git_packbuilder *pb, git_repository *dst, git_indexer_progress_cb cb,
-		  void *payload);
 
 #endif

@@ -378,7 +378,7 @@ done:
  * So the walks skip libgit2's second hash of each object as it is read. */
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
-	int rc = ledger_walk_added(l, base, tip, LEDGER_WALK_TRUSTED, check_added, NULL);
+	int rc = ledger_walk_added(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
 	if (rc == 0)
 		rc = check_merges(ledger_repository(l), base, tip);
 	return rc;
@@ -918,12 +918,6 @@ static int on_pack(int stage, uint32_t current, uint32_t total, void *payload)
 	return 0;
 }
 
-static int on_index(const git_indexer_progress *st, void *payload)
-{
-	report(payload, "push", st->indexed_objects, st->total_objects, st->received_bytes);
-	return 0;
-}
-
 static void on_packcopy(size_t done, size_t total, size_t bytes, void *payload)
 {
 	xfer *x = payload;
@@ -1075,10 +1069,9 @@ static int find_main(git_remote *r, git_oid *out)
 	return 0;
 }
 
-/* A device lacking most of a path hub's history takes the hub's packs
- * through its own indexer instead of having libgit2 repack them
- * (packcopy.h).  1: done (*hub set), 0: empty hub, 2: use the ordinary
- * transport. */
+/* A path hub's objects are taken as the files they are instead of having
+ * libgit2 repack them (packcopy.h).  1: done (*hub set), 0: empty hub,
+ * 2: not a repository we can open here: use the ordinary transport. */
 static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *hub)
 {
 	git_repository *h = NULL;
@@ -1097,8 +1090,6 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 		rc = git_fail(_("opening the ledger"));
 	else if (git_odb_exists(odb, hub))
 		rc = 1;
-	else if (!packcopy_worth_it(h, repo))
-		rc = 2;
 	else {
 		packcopy_options po = {on_packcopy, x, false};
 		x->stage = "fetch";
@@ -1194,34 +1185,11 @@ static int push_net(git_repository *repo, const target *t, xfer *x)
 	return rc;
 }
 
-/* Copy the objects reachable from new and not from old into dst's odb.
- * When dst lacks most of them (a new hub), our packs are linked as they
- * are (packcopy.h); else a pack of what is missing is built. */
-static int copy_objects(git_repository *src, git_repository *dst, const git_oid *old,
-			const git_oid *new, xfer *x)
+/* Copy the objects reachable from new that the hub lacks (packcopy.h). */
+static int copy_objects(git_repository *src, git_repository *dst, const git_oid *new, xfer *x)
 {
-	git_packbuilder *pb = NULL;
-	git_revwalk *w = NULL;
-	int rc = 0;
-	if (packcopy_worth_it(src, dst)) {
-		packcopy_options po = {on_packcopy, x, true}; /* our own ledger */
-		return packcopy_run(src, dst, new, &po);
-	}
-	if (git_packbuilder_new(&pb, src) < 0 || git_revwalk_new(&w, src) < 0 ||
-	    git_revwalk_push(w, new) < 0 || (old && git_revwalk_hide(w, old) < 0) ||
-	    git_packbuilder_insert_walk(pb, w) < 0) {
-		rc = git_fail(_("packing the ledger"));
-		goto done;
-	}
-	if (git_packbuilder_object_count(pb) == 0)
-		goto done;
-	git_packbuilder_set_threads(pb, 0); /* delta search on every core */
-	git_packbuilder_set_callbacks(pb, on_pack, x);
-	rc = packcopy_send(pb, dst, on_index, x);
-done:
-	git_revwalk_free(w);
-	git_packbuilder_free(pb);
-	return rc;
+	packcopy_options po = {on_packcopy, x, true}; /* our own ledger */
+	return packcopy_run(src, dst, new, &po);
 }
 
 static int hub_moved(xfer *x)
@@ -1244,7 +1212,7 @@ static int push_path_checked(ledger *hub, git_repository *src, const git_oid *ol
 		return git_fail(_("reading the hub's head"));
 	if ((r == GIT_ENOTFOUND) != (old == NULL) || (old && !git_oid_equal(&cur, old)))
 		return hub_moved(x);
-	int rc = copy_objects(src, dst, old, new, x);
+	int rc = copy_objects(src, dst, new, x);
 	if (rc)
 		return rc;
 	if (old)
@@ -1526,7 +1494,7 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 		git_error_clear();
 	int rc = audit_push_open(hub, tip, pinned.size ? pinned.ptr : NULL, &p);
 	if (rc == 0)
-		rc = ledger_walk_added(hub, base, tip, LEDGER_WALK_TRUSTED, check_added, p);
+		rc = ledger_walk_added(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p);
 	if (rc == 0)
 		rc = check_merges(repo, base, tip);
 	int crc = audit_push_close(p, rc == 0, root, sizeof root);

@@ -50,6 +50,14 @@ blob="$(case_path "$C")/photos/$s.jpg"
 check "the photo is stored at photos/<sha256>.jpg" git -C "$L" cat-file -e "main:$blob"
 git -C "$L" cat-file blob "main:$blob" >"$TMP/blob"
 check "the stored blob is byte-identical" cmp "$TMP/blob" "$P/near.jpg"
+# JPEG is compressed already: the loose object stores the bytes as they are
+# (zlib level 0), so reading or sending it costs no inflate or deflate
+oid=$(git -C "$L" rev-parse "main:$blob")
+check "the photo's loose object is a zlib stream of the bytes as they are (stored)" python3 -c '
+import sys, zlib
+raw, photo = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert zlib.decompress(raw) == b"blob %d\0" % len(photo) + photo
+assert len(photo) <= len(raw) <= len(photo) + 64 + len(photo) // 1000' "$L/objects/${oid:0:2}/${oid:2}" "$P/near.jpg"
 ev=$(last_event "$C")
 eid=$(printf '%s' "$ev" | jq -r .id)
 files=$(git -C "$L" show --name-only --format= main)

@@ -138,5 +138,22 @@ expect_eq "client: nothing changed" "$(git -C "$TMP/B/ledger.git" rev-parse main
 out=$(dev B sync "$TMP/bad2.git" --json 2>/dev/null)
 expect_eq "client: the JSON summary says refused" "$(printf '%s' "$out" | jq -r .refused)" true
 expect_match "client: ... and why" "$(printf '%s' "$out" | jq -r .reason)" 'differs between'
+# a path hub whose loose object file was swapped for another valid object:
+# loose objects travel as files, and each is read back, hash checked,
+# before it is taken
+"$BUILDDIR/tools/mkjpeg" "$TMP/p2.jpg" --lat 24.41 --lon 111.56 --seed 7
+dev A attach "$C" "$TMP/p2.jpg" >/dev/null
+git init -q --bare "$TMP/bad3.git"
+check "A pushes a new photo to a path hub" dev A sync "$TMP/bad3.git"
+ph2=$(git -C "$TMP/bad3.git" rev-parse "main:$(git -C "$TMP/bad3.git" ls-tree -r --name-only main | grep "$(sha256sum "$TMP/p2.jpg" | cut -c1-64)")")
+loose="$TMP/bad3.git/objects/${ph2:0:2}/${ph2:2}"
+check "the hub holds the photo as the loose object A wrote" cmp "$loose" "$TMP/A/ledger.git/objects/${ph2:0:2}/${ph2:2}"
+other=$(echo "not the photo" | git -C "$TMP/bad3.git" hash-object -w --stdin)
+chmod u+w "$loose"; cp "$TMP/bad3.git/objects/${other:0:2}/${other:2}" "$loose"
+out=$(dev B sync "$TMP/bad3.git" 2>&1); rc=$?
+expect_eq "client: a swapped loose object is refused" "$rc" 1
+expect_match "client: the message names the object and the file" "$out" "object $ph2 from .*bad3.git/objects/${ph2:0:2}/${ph2:2} cannot be taken"
+expect_eq "client: the swapped object did not get in" "$(git -C "$TMP/B/ledger.git" cat-file -t "$ph2" 2>/dev/null)" ""
+expect_eq "client: no staging directory is left" "$(ls -d "$TMP"/B/ledger.git/objects/incoming-* 2>/dev/null)" ""
 check "git fsck --strict on B after the refusals" git -C "$TMP/B/ledger.git" fsck --strict
 check "B still syncs with the good hub" dev B sync "$TMP/hub.git"
