@@ -132,29 +132,48 @@ void export_hash_hex(size_t alg, const void *data, size_t len, char out[EXPORT_H
 		out[0] = 0;
 }
 
-/* --- the bag's digests, in two threads ---------------------------------------------------- */
+/* --- the bag's digests and first files, in two threads ------------------------------------ */
 
-/* One digest of one file.  The files' bytes never move once in the bag
- * (only the array of files grows), so a job keeps the bytes and the
- * file's index. */
+/* One digest of one file, or one file written into the package directory.
+ * The files' bytes and paths never move once in the bag (only the array
+ * of files grows), so a job keeps them and the file's index. */
+enum job_kind { JOB_HASH, JOB_WRITE };
+
 typedef struct {
+	enum job_kind kind;
 	const unsigned char *data;
+	const char *path; /* JOB_WRITE: the file's path in the bag */
 	size_t len, file, alg;
 	char hex[EXPORT_HEX_MAX];
+	int rc;        /* JOB_WRITE: its result, and its message (errors are per thread) */
+	char msg[512];
 } hash_job;
 
 typedef struct {
 	hash_job *jobs;
 	size_t n;
 	atomic_size_t next;
+	const char *dir; /* where write jobs write ("": none) */
 	pthread_t thread;
 	bool threaded;
 } hasher;
 
+static int write_one(const char *dir, const char *rel, const void *data, size_t len);
+
+static void run_job(hasher *h, hash_job *j)
+{
+	if (j->kind == JOB_HASH) {
+		export_hash_hex(j->alg, j->data, j->len, j->hex);
+		return;
+	}
+	if ((j->rc = write_one(h->dir, j->path, j->data, j->len)))
+		snprintf(j->msg, sizeof j->msg, "%s", error_last());
+}
+
 static void hasher_run(hasher *h)
 {
 	for (size_t i; (i = atomic_fetch_add(&h->next, 1)) < h->n;)
-		export_hash_hex(h->jobs[i].alg, h->jobs[i].data, h->jobs[i].len, h->jobs[i].hex);
+		run_job(h, &h->jobs[i]);
 }
 
 static void *hasher_thread(void *h)
@@ -171,24 +190,32 @@ static int cmp_job(const void *a, const void *b)
 }
 
 /* Start computing the digests of the files not hashed yet in a second
- * thread, while this one goes on (rendering the report).  The bag may grow
- * meanwhile; hasher_finish must be called before it is freed. */
-static int hasher_start(hasher *h, const export_bag *b)
+ * thread, while this one goes on (rendering the report); when dir is
+ * given, the same thread then writes those files into it, so that the
+ * writing is done by the time the report is.  The bag may grow meanwhile;
+ * hasher_finish must be called before it is freed. */
+static int hasher_start(hasher *h, const export_bag *b, const char *dir)
 {
 	*h = (hasher){0};
 	atomic_init(&h->next, 0);
-	h->jobs = malloc((b->n ? b->n : 1) * EXPORT_ALGS * sizeof *h->jobs);
+	h->dir = dir ? dir : "";
+	h->jobs = malloc((b->n ? b->n : 1) * (EXPORT_ALGS + 1) * sizeof *h->jobs);
 	if (!h->jobs)
 		return error_set(ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < b->n; i++)
 		for (size_t a = 0; a < EXPORT_ALGS && !b->files[i].hashed; a++)
-			h->jobs[h->n++] = (hash_job){b->files[i].data, b->files[i].len, i, a, ""};
+			h->jobs[h->n++] = (hash_job){JOB_HASH, b->files[i].data, NULL, b->files[i].len, i, a,
+						     "", 0, ""};
 	qsort(h->jobs, h->n, sizeof *h->jobs, cmp_job);
+	for (size_t i = 0; dir && i < b->n; i++)
+		if (!b->files[i].written)
+			h->jobs[h->n++] = (hash_job){JOB_WRITE, b->files[i].data, b->files[i].path,
+						     b->files[i].len, i, 0, "", 0, ""};
 	h->threaded = h->n > 1 && pthread_create(&h->thread, NULL, hasher_thread, h) == 0;
 	return 0;
 }
 
-/* Help with what is left, wait for the other thread and keep the digests
+/* Help with what is left, wait for the other thread and keep the results
  * in the files. */
 static int hasher_finish(hasher *h, export_bag *b)
 {
@@ -197,10 +224,17 @@ static int hasher_finish(hasher *h, export_bag *b)
 	if (h->threaded)
 		pthread_join(h->thread, NULL);
 	for (size_t i = 0; i < h->n; i++) {
-		export_file *f = &b->files[h->jobs[i].file];
-		if (!h->jobs[i].hex[0])
+		hash_job *j = &h->jobs[i];
+		export_file *f = &b->files[j->file];
+		if (j->kind == JOB_WRITE) {
+			if (j->rc && !rc)
+				rc = error_set(j->rc, "%s", j->msg);
+			f->written = j->rc == 0;
+			continue;
+		}
+		if (!j->hex[0])
 			rc = error_set(ERR_NOMEM, "out of memory");
-		memcpy(f->hex[h->jobs[i].alg], h->jobs[i].hex, EXPORT_HEX_MAX);
+		memcpy(f->hex[j->alg], j->hex, EXPORT_HEX_MAX);
 		f->hashed = true;
 	}
 	free(h->jobs);
@@ -211,7 +245,7 @@ static int hasher_finish(hasher *h, export_bag *b)
 static int bag_hash(export_bag *b)
 {
 	hasher h;
-	int rc = hasher_start(&h, b);
+	int rc = hasher_start(&h, b, NULL);
 	return rc ? rc : hasher_finish(&h, b);
 }
 
@@ -718,20 +752,28 @@ static int join_path(char *out, size_t size, const char *a, const char *b)
 	return 0;
 }
 
+/* One file of the package under dir (its directories made as needed). */
+static int write_one(const char *dir, const char *rel, const void *data, size_t len)
+{
+	char path[4096];
+	if (join_path(path, sizeof path, dir, rel))
+		return ERR_INVALID;
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	int rc = util_mkdirs(path, 0755);
+	*slash = '/';
+	/* the directory is new and renamed into place once complete: one
+	 * flush for all its files (util_sync_tree) instead of one each */
+	return rc ? rc : util_write_new(path, data, len, 0644);
+}
+
 static int write_files(const export_bag *b, const char *dir, const progress *p)
 {
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		char path[4096];
-		if (join_path(path, sizeof path, dir, b->files[i].path))
-			return ERR_INVALID;
-		char *slash = strrchr(path, '/');
-		*slash = '\0';
-		int rc = util_mkdirs(path, 0755);
-		*slash = '/';
-		/* the directory is new and renamed into place once complete: one
-		 * flush for all its files (util_sync_tree) instead of one each */
-		if (rc || (rc = util_write_new(path, b->files[i].data, b->files[i].len, 0644)))
+		int rc = b->files[i].written ? 0 : write_one(dir, b->files[i].path, b->files[i].data,
+							    b->files[i].len);
+		if (rc)
 			return rc;
 		bytes += b->files[i].len;
 		report_progress(p, i + 1, bytes);
@@ -739,17 +781,27 @@ static int write_files(const export_bag *b, const char *dir, const progress *p)
 	return 0;
 }
 
-/* Write into a new directory beside `out`, then rename it into place, so
- * an interrupted export never leaves a package that looks complete. */
-static int write_dir(const export_bag *b, const char *out, const progress *p)
+/* A package directory is written into a new directory beside `out`, then
+ * renamed into place, so an interrupted export never leaves a package that
+ * looks complete.  tmp gets the new directory's name. */
+static int begin_dir(const char *out, char tmp[4096])
 {
 	struct stat st;
+	tmp[0] = '\0';
 	if (lstat(out, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_empty(out)))
 		return error_set(ERR_EXISTS, _("%s exists and is not an empty directory"), out);
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.partial-XXXXXX", out);
-	if (!mkdtemp(tmp))
-		return error_set(ERR_IO, _("cannot create a directory beside %s: %s"), out, strerror(errno));
+	snprintf(tmp, 4096, "%s.partial-XXXXXX", out);
+	if (!mkdtemp(tmp)) {
+		int e = errno;
+		tmp[0] = '\0';
+		return error_set(ERR_IO, _("cannot create a directory beside %s: %s"), out, strerror(e));
+	}
+	return 0;
+}
+
+/* The files not written yet, one flush, the rename; tmp is removed on failure. */
+static int finish_dir(const export_bag *b, const char *tmp, const char *out, const progress *p)
+{
 	int rc = write_files(b, tmp, p);
 	if (rc == 0)
 		rc = util_sync_tree(tmp);
@@ -940,11 +992,14 @@ int export_case(workspace *ws, const char *case_id, const export_opts *o)
 {
 	gather g;
 	hasher h;
+	char tmp[4096] = "";
 	ledger_trust_reads(true);
 	int rc = gather_case(&g, ws, case_id, o->redact);
 	ledger_trust_reads(false);
-	/* the files gathered so far are hashed while the report is rendered */
-	if (rc == 0 && (rc = hasher_start(&h, &g.bag)) == 0) {
+	if (rc == 0 && !o->zip)
+		rc = begin_dir(o->out, tmp);
+	/* the files gathered so far are hashed, and written, while the report is rendered */
+	if (rc == 0 && (rc = hasher_start(&h, &g.bag, tmp[0] ? tmp : NULL)) == 0) {
 		rc = gather_reports(&g, o->agent);
 		int hr = hasher_finish(&h, &g.bag);
 		rc = rc ? rc : hr;
@@ -957,7 +1012,9 @@ int export_case(workspace *ws, const char *case_id, const export_opts *o)
 		progress p = progress_of(&g.bag, o);
 		char top[160];
 		snprintf(top, sizeof top, "%s%s", case_id, o->redact ? "-redacted" : "");
-		rc = o->zip ? write_zip(&g.bag, o->out, top, &p) : write_dir(&g.bag, o->out, &p);
+		rc = o->zip ? write_zip(&g.bag, o->out, top, &p) : finish_dir(&g.bag, tmp, o->out, &p);
+	} else if (tmp[0]) {
+		remove_tree(tmp);
 	}
 	gather_free(&g);
 	return rc;

@@ -36,6 +36,7 @@ typedef struct {
 	unsigned char *data;
 	size_t len;
 	bool hashed; /* hex holds the digests (export_alg_name order); set by export */
+	bool written; /* export only: already in the package directory being written */
 	char hex[EXPORT_ALGS][EXPORT_HEX_MAX];
 } export_file;
 

@@ -24,7 +24,7 @@
  *       test/tools/jpegwrite.h) are written to DIR/photos/ and attached to
  *       cases as photo.attached events carrying the bytes in the ledger.
  *       Unless --durable, fsync is off while generating (libgit2's
- *       GIT_OPT_ENABLE_FSYNC_GITDIR, and fsync/fdatasync below, like
+ *       GIT_OPT_ENABLE_FSYNC_GITDIR, and fsync/fdatasync/syncfs below, like
  *       eatmydata): it only builds test data.
  *       Writes DIR/cases.txt (every case id) and DIR/gen.json (counts).
  *
@@ -89,6 +89,12 @@ int fsync(int fd)
 int fdatasync(int fd)
 {
 	return g_nosync ? 0 : (int)syscall(SYS_fdatasync, fd);
+}
+
+/* the ledger flushes with syncfs() (ledger.c flush_disk): off too */
+int syncfs(int fd)
+{
+	return g_nosync ? 0 : (int)syscall(SYS_syncfs, fd);
 }
 
 /* --- small helpers ------------------------------------------------------- */
@@ -384,9 +390,11 @@ typedef struct {
 	git_odb_backend *mempack;
 	git_packbuilder *pb;     /* bulk: the objects each commit added */
 	long unflushed;
+	long packs;
 } gen;
 
 #define BULK_CHUNK 5000 /* events per pack written by the bulk path */
+#define MIDX_EVERY 8    /* packs between two multi-pack indexes */
 
 static void git_die(const char *what)
 {
@@ -447,6 +455,10 @@ static void bulk_flush(gen *g)
 	git_buf_dispose(&pack);
 	git_packbuilder_free(g->pb);
 	g->pb = NULL;
+	/* every object written is first looked up in every pack: a
+	 * multi-pack index over them keeps that one search, not one per pack */
+	if (++g->packs % MIDX_EVERY == 0 && git_odb_write_multi_pack_index(g->odb) < 0)
+		git_die("writing a multi-pack index");
 	git_odb_refresh(g->odb);
 	git_mempack_reset(g->mempack);
 	g->unflushed = 0;
