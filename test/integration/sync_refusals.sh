@@ -152,7 +152,7 @@ other=$(echo "not the photo" | git -C "$TMP/bad3.git" hash-object -w --stdin)
 chmod u+w "$loose"; cp "$TMP/bad3.git/objects/${other:0:2}/${other:2}" "$loose"
 out=$(dev B sync "$TMP/bad3.git" 2>&1); rc=$?
 expect_eq "client: a swapped loose object is refused" "$rc" 1
-expect_match "client: the message names the object and the file" "$out" "object $ph2 from .*bad3.git/objects/${ph2:0:2}/${ph2:2} cannot be taken"
+expect_match "client: the message names the object, the file and the hash mismatch" "$out" "object $ph2 from .*bad3.git/objects/${ph2:0:2}/${ph2:2} cannot be taken: .*mismatch"
 expect_eq "client: the swapped object did not get in" "$(git -C "$TMP/B/ledger.git" cat-file -t "$ph2" 2>/dev/null)" ""
 expect_eq "client: no staging directory is left" "$(ls -d "$TMP"/B/ledger.git/objects/incoming-* 2>/dev/null)" ""
 check "git fsck --strict on B after the refusals" git -C "$TMP/B/ledger.git" fsck --strict
