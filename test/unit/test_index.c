@@ -115,13 +115,22 @@ static int count_cb(const char *commit, time_t t, const char *path, const char *
 	return 0;
 }
 
-/* A commit made behind our back that modifies a path is reported. */
+static bool want_none(const char *path, void *p) { return false; }
+
+/* A commit made behind our back that modifies a path is reported, whether
+ * the walk reads that path or not; a path not wanted is not read. */
 static void test_walk_reports_modified_paths(void **state)
 {
 	struct fx *f = *state;
 	put_event(f, "case.opened", 1, NULL);
 	char before[41];
 	ledger_head(f->l, before);
+	int all = 0, wanted = 0;
+	assert_int_equal(ledger_walk_added(f->l, "", before, LEDGER_WALK_CHECKED, NULL, count_cb, &all), 0);
+	assert_int_equal(all, 2); /* the marker and the event */
+	assert_int_equal(ledger_walk_added(f->l, "", before, LEDGER_WALK_CHECKED, want_none, count_cb,
+					   &wanted), 0);
+	assert_int_equal(wanted, 0);
 	git_repository *repo = ledger_repository(f->l);
 	git_oid head, blob, tree_id, commit;
 	git_commit *parent;
@@ -140,7 +149,11 @@ static void test_walk_reports_modified_paths(void **state)
 	char to[41];
 	git_oid_tostr(to, sizeof to, &commit);
 	int n = 0;
-	assert_int_equal(ledger_walk_added(f->l, before, to, LEDGER_WALK_CHECKED, count_cb, &n), ERR_CONFLICT);
+	assert_int_equal(ledger_walk_added(f->l, before, to, LEDGER_WALK_CHECKED, NULL, count_cb, &n),
+			 ERR_CONFLICT);
+	assert_non_null(strstr(error_last(), "modifies FIELDBOOK"));
+	assert_int_equal(ledger_walk_added(f->l, before, to, LEDGER_WALK_CHECKED, want_none, count_cb, &n),
+			 ERR_CONFLICT);
 	assert_non_null(strstr(error_last(), "modifies FIELDBOOK"));
 	git_signature_free(sig);
 	git_tree_free(newtree);
