@@ -302,6 +302,8 @@ int bundle_create(ledger *l, const char *path, const char *since, const sync_opt
 	FILE *f = NULL;
 	int rc;
 	memset(info, 0, sizeof *info);
+	if ((rc = ledger_pack_settings(l)))
+		return rc;
 	if (git_reference_name_to_id(&head, repo, LEDGER_REF) < 0)
 		return git_fail(_("reading the ledger head"));
 	git_oid_tostr(info->head, sizeof info->head, &head);

@@ -43,6 +43,11 @@ int ledger_append(ledger *l, const ledger_file *files, size_t n,
 		  const ledger_author *author, const char *message,
 		  char out_commit[41]);
 
+/* Settings for libgit2's packbuilder in this ledger's config (written
+ * once, when missing): photos are not delta-searched.  Called before
+ * anything packs the ledger's objects (sync, bundles). */
+int ledger_pack_settings(ledger *l);
+
 /* Sign each new commit: cb gets the commit buffer and returns an armored
  * signature (caller frees) stored in the commit's gpgsig header. */
 typedef int (*ledger_sign_cb)(const char *buf, size_t len, char **sig, void *payload);

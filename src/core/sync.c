@@ -1408,7 +1408,7 @@ int sync_run(workspace *ws, const char *arg, const sync_options *opts, sync_summ
 	}
 	if (!s->cases)
 		s->cases = json_object();
-	if ((rc = resolve_target(repo, arg, &t)))
+	if ((rc = resolve_target(repo, arg, &t)) || (rc = ledger_pack_settings(ws->ledger)))
 		return rc;
 	snprintf(s->remote, sizeof s->remote, "%s", t.name);
 	copy_str(s->url, sizeof s->url, t.url);

@@ -106,3 +106,23 @@ out=$(dev B bundle import "$TMP/junk.bundle" 2>&1)
 expect_match "a file that is not a bundle is refused" "$out" 'is not a git bundle'
 check "git fsck --strict on A" git -C "$LA" fsck --strict
 check "git fsck --strict on B" git -C "$LB" fsck --strict
+
+# --- photos are not delta-searched against each other ---------------------------------
+# (libgit2's packbuilder, used by bundles and by pushes over ssh/git/https,
+# spent 18 s of 19 comparing 12 phone photos; ledger_pack_settings)
+for i in 1 2; do
+	"$BUILDDIR/tools/mkjpeg" "$TMP/big$i.jpg" --size 5000x4000 --quality 100 --seed 11 \
+		--lat 24.41 --lon 111.56 --taken "2030:01:05 09:0$i:00"
+done
+dev A attach "$C" "$TMP/big1.jpg" "$TMP/big2.jpg" >/dev/null
+check "a bundle with two phone-size photos almost alike" dev A bundle create "$TMP/big.bundle"
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(d[d.index(b"\n\n") + 2:])' \
+	"$TMP/big.bundle" "$TMP/big.pack"
+check "stock git index-pack reads the bundle's pack" git index-pack -o "$TMP/big.idx" "$TMP/big.pack"
+deltas=0
+for i in 1 2; do
+	oid=$(git -C "$LA" rev-parse "main:$(git -C "$LA" ls-tree -r --name-only main | grep "$(sha256sum "$TMP/big$i.jpg" | cut -c1-64)")")
+	line=$(git verify-pack -v "$TMP/big.idx" | grep "^$oid ")
+	[ "$(echo "$line" | wc -w)" -gt 5 ] && deltas=$((deltas + 1))
+done
+expect_eq "neither photo is stored as a delta of the other" "$deltas" 0
