@@ -183,45 +183,86 @@ static int roster_at(ledger *l, const char *commit, const char *trust_root, veri
 /* The hub's check of one push: the roster as of the tip, then every added
  * event against it.  An event's .sig is normally the next file of the same
  * commit: the event waits for it (no lookup from the tip's root). */
+typedef struct {
+	char commit[41], path[512];
+	json_t *ev;
+	char *text;
+	size_t len;
+} pending_event;
+
 struct audit_pusher {
 	ledger *l;
 	char tip[41];
 	verify_roster *roster;
 	char *roster_error; /* reported after the layout checks */
-	char commit[41], path[512];
-	json_t *ev;         /* the event waiting for its .sig, or NULL */
-	char *text;
-	size_t len;
+	pending_event cur;  /* the event waiting for its .sig (cur.ev NULL: none) */
+	/* events whose .sig did not follow them: checked after the walk, since
+	 * reading the .sig needs libgit2, which the walk's thread owns (walkpipe.h) */
+	pending_event *later;
+	size_t nlater, caplater;
 };
 
-/* Check the waiting event with sig (NULL: read its .sig as of the tip). */
+static void pending_clear(pending_event *e)
+{
+	json_decref(e->ev);
+	free(e->text);
+	e->ev = NULL;
+	e->text = NULL;
+}
+
+static int check_pending(audit_pusher *p, pending_event *e, const char *sig, size_t slen)
+{
+	char reason[512];
+	bool ok = verify_event(p->roster, e->ev, e->text, e->len, sig, sig ? slen : 0, reason,
+			       sizeof reason);
+	if (!ok)
+		return error_set(ERR_CONFLICT, _("commit %.12s: %s: %s"), e->commit, e->path, reason);
+	return 0;
+}
+
+/* Check the waiting event with its .sig, or keep it for later (no sig). */
 static int flush_event(audit_pusher *p, const char *sig, size_t slen)
 {
-	char sigpath[600], reason[512], *read = NULL;
-	if (!p->ev)
+	if (!p->cur.ev)
 		return 0;
 	if (!sig) {
-		snprintf(sigpath, sizeof sigpath, "%s.sig", p->path);
-		if (ledger_read_at(p->l, p->tip, sigpath, &read, &slen) != 0)
-			error_clear();
-		sig = read;
+		if (p->nlater == p->caplater) {
+			size_t cap = p->caplater ? 2 * p->caplater : 8;
+			pending_event *l = realloc(p->later, cap * sizeof *l);
+			if (!l)
+				return error_set(ERR_NOMEM, "out of memory");
+			p->later = l;
+			p->caplater = cap;
+		}
+		p->later[p->nlater++] = p->cur;
+		p->cur = (pending_event){0};
+		return 0;
 	}
-	bool ok = verify_event(p->roster, p->ev, p->text, p->len, sig, sig ? slen : 0, reason,
-			       sizeof reason);
-	json_decref(p->ev);
-	p->ev = NULL;
-	free(p->text);
-	p->text = NULL;
-	free(read);
-	if (!ok)
-		return error_set(ERR_CONFLICT, _("commit %.12s: %s: %s"), p->commit, p->path, reason);
-	return 0;
+	int rc = check_pending(p, &p->cur, sig, slen);
+	pending_clear(&p->cur);
+	return rc;
+}
+
+/* After the walk: each kept event with its .sig as of the tip, if any. */
+static int check_later(audit_pusher *p)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < p->nlater; i++) {
+		char sigpath[600], *sig = NULL;
+		size_t slen = 0;
+		snprintf(sigpath, sizeof sigpath, "%s.sig", p->later[i].path);
+		if (ledger_read_at(p->l, p->tip, sigpath, &sig, &slen) != 0)
+			error_clear();
+		rc = check_pending(p, &p->later[i], sig, slen);
+		free(sig);
+	}
+	return rc;
 }
 
 static bool is_sig_of(const audit_pusher *p, const char *commit, const char *path)
 {
-	size_t n = strlen(p->path);
-	return strcmp(commit, p->commit) == 0 && strncmp(path, p->path, n) == 0 &&
+	size_t n = strlen(p->cur.path);
+	return strcmp(commit, p->cur.commit) == 0 && strncmp(path, p->cur.path, n) == 0 &&
 	       strcmp(path + n, ".sig") == 0;
 }
 
@@ -231,21 +272,21 @@ int audit_push_file(audit_pusher *p, const char *commit, const char *path, const
 	int rc = 0;
 	if (!p || p->roster_error)
 		return 0;
-	if (p->ev && is_sig_of(p, commit, path))
+	if (p->cur.ev && is_sig_of(p, commit, path))
 		return flush_event(p, data, len);
 	if ((rc = flush_event(p, NULL, 0)))
 		return rc;
 	char case_id[96], event_id[96];
 	if (!ev || !event_path_parse(path, case_id, event_id))
 		return 0;
-	if (!(p->text = malloc(len + 1)))
+	if (!(p->cur.text = malloc(len + 1)))
 		return error_set(ERR_NOMEM, "out of memory");
-	memcpy(p->text, data, len);
-	p->text[len] = '\0';
-	p->len = len;
-	p->ev = json_incref((json_t *)ev);
-	snprintf(p->commit, sizeof p->commit, "%s", commit);
-	snprintf(p->path, sizeof p->path, "%s", path);
+	memcpy(p->cur.text, data, len);
+	p->cur.text[len] = '\0';
+	p->cur.len = len;
+	p->cur.ev = json_incref((json_t *)ev);
+	snprintf(p->cur.commit, sizeof p->cur.commit, "%s", commit);
+	snprintf(p->cur.path, sizeof p->cur.path, "%s", path);
 	return 0;
 }
 
@@ -290,12 +331,14 @@ int audit_push_close(audit_pusher *p, bool check, char *root_out, size_t root_si
 		return 0;
 	if (check && p->roster_error)
 		rc = error_set(ERR_CONFLICT, "%s", p->roster_error);
-	else if (check)
-		rc = flush_event(p, NULL, 0);
+	else if (check && (rc = flush_event(p, NULL, 0)) == 0)
+		rc = check_later(p);
 	if (rc == 0 && check && root_out)
 		snprintf(root_out, root_size, "%s", verify_roster_root(p->roster) ? verify_roster_root(p->roster) : "");
-	json_decref(p->ev);
-	free(p->text);
+	pending_clear(&p->cur);
+	for (size_t i = 0; i < p->nlater; i++)
+		pending_clear(&p->later[i]);
+	free(p->later);
 	free(p->roster_error);
 	verify_roster_free(p->roster);
 	free(p);

@@ -12,6 +12,7 @@
 #include "i18n.h"
 #include "index.h"
 #include "util.h"
+#include "walkpipe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -378,7 +379,7 @@ done:
  * So the walks skip libgit2's second hash of each object as it is read. */
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
-	int rc = ledger_walk_added(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
+	int rc = walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
 	if (rc == 0)
 		rc = check_merges(ledger_repository(l), base, tip);
 	return rc;
@@ -1494,7 +1495,7 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 		git_error_clear();
 	int rc = audit_push_open(hub, tip, pinned.size ? pinned.ptr : NULL, &p);
 	if (rc == 0)
-		rc = ledger_walk_added(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p);
+		rc = walkpipe_run(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p);
 	if (rc == 0)
 		rc = check_merges(repo, base, tip);
 	int crc = audit_push_close(p, rc == 0, root, sizeof root);

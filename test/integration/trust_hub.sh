@@ -27,6 +27,18 @@ check "the officer gets the roster" dev off sync "$URL"
 C=$(dev off case new --form signboard --address "解放路12号")
 check "a rostered officer's events are accepted" dev off sync "$URL"
 
+# an event pushed by stock git without its .sig (the hub checks it after its walk)
+dev off note "$C" "its signature left behind" >/dev/null
+EV=$(git -C "$TMP/off/ledger.git" diff-tree --no-commit-id --name-only -r main | grep '\.json$')
+git clone -q "$URL" "$TMP/t"
+mkdir -p "$TMP/t/$(dirname "$EV")"
+git -C "$TMP/off/ledger.git" show "main:$EV" >"$TMP/t/$EV"
+git -C "$TMP/t" add "$EV"
+git -C "$TMP/t" -c user.name=x -c user.email=x@y commit -qm "no sig"
+out=$(git -C "$TMP/t" push origin HEAD:main 2>&1); rc=$?
+check_fails "an event without its .sig is refused by the hub" test "$rc" = 0
+expect_match "naming the file and the missing signature" "$out" "$(basename "$EV"): no signature"
+
 dev rogue init --officer 3101-0077 --name 无名 --unit HZ01 >/dev/null
 dev rogue sync "$URL" >/dev/null 2>&1   # fetches; its own push carries nothing new yet
 dev rogue note "$C" "from an unknown key" >/dev/null
