@@ -18,7 +18,7 @@ DEB_PKGS := build-essential pkg-config libgit2-dev zlib1g-dev libjansson-dev lib
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
 	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev \
 	libzip-dev libssl-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils \
-	openssh-server python3 bc
+	openssh-server python3 bc libimage-exiftool-perl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lm
