@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int git_fail(const char *what)
@@ -406,13 +407,44 @@ static int make_parent(const char *path)
 	return 0;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+#define STAGE_PREFIX "incoming-fieldbook-"
+#define STAGE_STALE_S 3600 /* a live copy touches its directory far more often */
+
+/* Staging directories left by a copy that was killed: unchanged for an
+ * hour (a copy in progress adds files all the time). */
+static void stage_sweep(git_repository *dst)
+{
+	char dir[4096], path[4400];
+	snprintf(dir, sizeof dir, "%sobjects", git_repository_path(dst));
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (strncmp(e->d_name, STAGE_PREFIX, strlen(STAGE_PREFIX)) != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && now - st.st_mtime > STAGE_STALE_S)
+			nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* The staging directory for an untrusted sender's loose objects, and an
  * object database reading only it: each object is read back through
  * libgit2, which inflates it and checks that it hashes to its name. */
 static int stage_open(copy_ctx *c)
 {
 	git_odb_backend *be = NULL;
-	snprintf(c->stage, sizeof c->stage, "%sobjects/incoming-fieldbook-XXXXXX",
+	stage_sweep(c->dst);
+	snprintf(c->stage, sizeof c->stage, "%sobjects/" STAGE_PREFIX "XXXXXX",
 		 git_repository_path(c->dst));
 	if (!mkdtemp(c->stage)) {
 		int e = errno;
@@ -426,12 +458,6 @@ static int stage_open(copy_ctx *c)
 		return git_fail(_("receiving objects"));
 	}
 	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
 }
 
 static void stage_close(copy_ctx *c)

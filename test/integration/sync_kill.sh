@@ -76,6 +76,19 @@ run_kills() {
 
 run_kills path "$TMP/hub.git" "$TMP/hub.git"
 
+# a staging directory left by a fetch killed while it checked a path hub's
+# loose objects is removed by a later fetch once it is an hour old
+objs="$TMP/B/ledger.git/objects"
+mkdir -p "$objs/incoming-fieldbook-stale1/ab" "$objs/incoming-fieldbook-fresh1/cd"
+echo x >"$objs/incoming-fieldbook-stale1/ab/cdef"; echo y >"$objs/incoming-fieldbook-fresh1/cd/ef"
+touch -d '2 hours ago' "$objs/incoming-fieldbook-stale1"
+note A "for the sweep"; dev A sync "$TMP/hub.git" >/dev/null
+check "path: B fetches A's new loose objects" dev B sync "$TMP/hub.git" --no-push
+expect_eq "path: the stale staging directory is gone" "$(ls -d "$objs/incoming-fieldbook-stale1" 2>/dev/null)" ""
+check "path: a recent one (a fetch in progress) is kept" test -d "$objs/incoming-fieldbook-fresh1"
+rm -rf "$objs/incoming-fieldbook-fresh1"
+WANT=$((WANT + 1))
+
 # the same through git daemon (a fresh hub: the first push carries everything)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
 mkdir -p "$TMP/srv"
