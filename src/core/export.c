@@ -20,7 +20,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -723,13 +722,6 @@ static void report_progress(const progress *p, size_t files, uint64_t bytes)
 		p->o->progress(files, p->files_total, bytes, p->bytes_total, p->o->payload);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
 static bool dir_empty(const char *path)
 {
 	DIR *d = opendir(path);
@@ -812,7 +804,7 @@ static int finish_dir(const export_bag *b, const char *tmp, const char *out, con
 	if (rc == 0)
 		chmod(out, 0755);
 	else
-		remove_tree(tmp);
+		util_remove_tree(tmp);
 	return rc;
 }
 
@@ -1014,7 +1006,7 @@ int export_case(workspace *ws, const char *case_id, const export_opts *o)
 		snprintf(top, sizeof top, "%s%s", case_id, o->redact ? "-redacted" : "");
 		rc = o->zip ? write_zip(&g.bag, o->out, top, &p) : finish_dir(&g.bag, tmp, o->out, &p);
 	} else if (tmp[0]) {
-		remove_tree(tmp);
+		util_remove_tree(tmp);
 	}
 	gather_free(&g);
 	return rc;

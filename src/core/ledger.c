@@ -459,9 +459,7 @@ static int write_loose_stored(ledger *l, const void *data, size_t len, git_oid *
 	int hlen = snprintf(head, sizeof head, "blob %zu", len) + 1; /* with its NUL */
 	snprintf(dir, sizeof dir, "%sobjects/%.2s", git_repository_path(l->repo), hex);
 	snprintf(path, sizeof path, "%s/%s", dir, hex + 2);
-	static unsigned serial;
-	/* git's fsck and prune know temporaries by the tmp_obj_ prefix */
-	snprintf(tmp, sizeof tmp, "%s/tmp_obj_fieldbook_%ld_%u", dir, (long)getpid(), serial++);
+	util_temp_beside(path, tmp, sizeof tmp);
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		return error_set(ERR_IO, _("cannot create directory %s: %s"), dir, strerror(errno));
 	unsigned char *z = NULL;
@@ -469,7 +467,7 @@ static int write_loose_stored(ledger *l, const void *data, size_t len, git_oid *
 	int rc = deflate_stored(head, (size_t)hlen, data, len, &z, &zlen);
 	if (rc)
 		return rc;
-	unlink(tmp); /* left by a writer of this pid that was killed */
+	unlink(tmp); /* left by a killed writer that had this pid */
 	rc = util_write_new(tmp, z, zlen, 0444);
 	free(z);
 	if (rc == 0 && rename(tmp, path) != 0)

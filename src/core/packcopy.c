@@ -5,13 +5,13 @@
 #include "packcopy.h"
 #include "error.h"
 #include "i18n.h"
+#include "ledger.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <git2/sys/odb_backend.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,11 +276,8 @@ static int link_or_copy(const char *from, const char *to)
 {
 	if (link(from, to) == 0 || errno == EEXIST)
 		return 0; /* the same name holds the same content */
-	/* git's own fsck and prune know temporaries by this prefix */
-	static unsigned serial;
 	char tmp[4416];
-	snprintf(tmp, sizeof tmp, "%s", to);
-	snprintf(strrchr(tmp, '/') + 1, 64, "tmp_obj_fieldbook_%ld_%u", (long)getpid(), serial++);
+	util_temp_beside(to, tmp, sizeof tmp);
 	int rc = copy_file(from, tmp);
 	if (rc == 0 && rename(tmp, to) != 0) {
 		rc = error_set(ERR_IO, _("cannot write %s: %s"), to, strerror(errno));
@@ -407,12 +404,6 @@ static int make_parent(const char *path)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 #define STAGE_PREFIX "incoming-fieldbook-"
 #define STAGE_STALE_S 3600 /* a live copy touches its directory far more often */
 
@@ -431,7 +422,7 @@ static void stage_sweep(git_repository *dst)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && now - st.st_mtime > STAGE_STALE_S)
-			nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+			util_remove_tree(path);
 	}
 	if (d)
 		closedir(d);
@@ -447,9 +438,9 @@ static int stage_open(copy_ctx *c)
 	snprintf(c->stage, sizeof c->stage, "%sobjects/" STAGE_PREFIX "XXXXXX",
 		 git_repository_path(c->dst));
 	if (!mkdtemp(c->stage)) {
-		int e = errno;
-		c->stage[0] = '\0';
-		return error_set(ERR_IO, _("cannot create directory %s: %s"), c->stage, strerror(e));
+		int rc = error_set(ERR_IO, _("cannot create directory %s: %s"), c->stage, strerror(errno));
+		c->stage[0] = '\0'; /* nothing to remove */
+		return rc;
 	}
 	if (git_odb_new(&c->stage_odb) < 0 || git_odb_backend_loose(&be, c->stage, -1, 0, 0, 0) < 0)
 		return git_fail(_("receiving objects"));
@@ -465,7 +456,7 @@ static void stage_close(copy_ctx *c)
 	git_odb_free(c->stage_odb);
 	c->stage_odb = NULL;
 	if (c->stage[0])
-		nftw(c->stage, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		util_remove_tree(c->stage);
 	c->stage[0] = '\0';
 }
 
@@ -495,19 +486,14 @@ static int take_loose_checked(copy_ctx *c, const git_oid *id, const char *from, 
 
 /* Loose objects of src that dst lacks travel as the files they are: no
  * inflate, no delta search, no deflate (a photo is stored as it is, see
- * ledger.c).  1: not loose in src. */
-static int take_loose(copy_ctx *c, const git_oid *id)
+ * ledger.c). */
+static int take_loose(copy_ctx *c, const git_oid *id, const char *from)
 {
-	char from[4400], to[4400];
-	struct stat st;
-	loose_path(c->src, NULL, id, from, sizeof from);
-	if (stat(from, &st) != 0)
-		return 1;
+	char to[4400];
 	loose_path(c->dst, NULL, id, to, sizeof to);
 	int rc = make_parent(to);
 	if (rc == 0)
 		rc = c->o->trusted ? link_or_copy(from, to) : take_loose_checked(c, id, from, to);
-	c->bytes += (size_t)st.st_size;
 	return rc;
 }
 
@@ -536,26 +522,33 @@ static int send_pack(git_packbuilder *pb, copy_ctx *c)
 	return rc;
 }
 
-static bool is_loose(git_repository *repo, const git_oid *id)
-{
-	char path[4400];
-	struct stat st;
-	loose_path(repo, NULL, id, path, sizeof path);
-	return stat(path, &st) == 0;
-}
+typedef struct {
+	size_t i, size; /* index in the missing list, file size */
+} loose_file;
 
 /* What no pack brought: packed objects of src in one new pack first (it
- * lands whole), then the loose ones in the safe order. */
+ * lands whole), then the loose ones (each stat'ed once, here) in the safe
+ * order. */
 static int send_rest(copy_ctx *c)
 {
 	git_packbuilder *pb = NULL;
+	loose_file *loose = malloc((c->m.n ? c->m.n : 1) * sizeof *loose);
+	size_t nloose = 0;
+	char from[4400];
 	int rc = 0;
+	if (!loose)
+		return error_set(ERR_NOMEM, "out of memory");
 	if (git_odb_refresh(c->dst_odb) < 0 || git_packbuilder_new(&pb, c->src) < 0)
-		return git_fail(_("packing objects"));
+		rc = git_fail(_("packing objects"));
 	for (size_t i = 0; rc == 0 && i < c->m.n; i++) {
 		const git_oid *id = &c->m.list[i];
-		if (!oidset_has(&c->taken, id) && !is_loose(c->src, id) &&
-		    git_packbuilder_insert(pb, id, NULL) < 0)
+		struct stat st;
+		if (oidset_has(&c->taken, id))
+			continue;
+		loose_path(c->src, NULL, id, from, sizeof from);
+		if (stat(from, &st) == 0)
+			loose[nloose++] = (loose_file){i, (size_t)st.st_size};
+		else if (git_packbuilder_insert(pb, id, NULL) < 0)
 			rc = git_fail(_("packing objects"));
 	}
 	if (rc == 0 && git_packbuilder_object_count(pb) > 0) {
@@ -564,16 +557,14 @@ static int send_rest(copy_ctx *c)
 		c->done += git_packbuilder_object_count(pb);
 	}
 	git_packbuilder_free(pb);
-	for (size_t i = 0; rc == 0 && i < c->m.n; i++) {
-		const git_oid *id = &c->m.list[i];
-		if (oidset_has(&c->taken, id))
-			continue;
-		rc = take_loose(c, id);
-		if (rc == 1)
-			rc = 0; /* packed: in the pack above */
-		else if (rc == 0 && ++c->done % 256 == 0)
+	for (size_t k = 0; rc == 0 && k < nloose; k++) {
+		const git_oid *id = &c->m.list[loose[k].i];
+		loose_path(c->src, NULL, id, from, sizeof from);
+		c->bytes += loose[k].size;
+		if ((rc = take_loose(c, id, from)) == 0 && ++c->done % 256 == 0)
 			progress(c);
 	}
+	free(loose);
 	stage_close(c);
 	return rc;
 }
@@ -585,10 +576,10 @@ int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 	int rc = git_repository_odb(&c.dst_odb, dst) < 0 ? git_fail(_("opening objects")) : 0;
 	/* what src holds is only read here to know what to send: every object
 	 * that arrives is hashed on its way in (indexer or staged read) */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	ledger_trust_reads(true);
 	if (rc == 0)
 		rc = collect_missing(src, c.dst_odb, tip, &c.m);
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+	ledger_trust_reads(false);
 	if (rc == 0 && c.m.n > 0)
 		rc = take_packs(&c);
 	if (rc == 0 && c.m.n > 0)

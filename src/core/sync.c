@@ -375,8 +375,9 @@ done:
 
 /* Every object the walks below read got its id from content hashed here:
  * packs that arrive go through an indexer (ours, libgit2's or git's
- * index-pack on a hub) and a path hub links only the pusher's own packs.
- * So the walks skip libgit2's second hash of each object as it is read. */
+ * index-pack on a hub), loose objects from a hub are read back hash-checked
+ * before they are taken, and a path hub links only the pusher's own files
+ * (packcopy.h).  So the walks skip libgit2's second hash of each object. */
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
 	int rc = walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
@@ -1186,13 +1187,6 @@ static int push_net(git_repository *repo, const target *t, xfer *x)
 	return rc;
 }
 
-/* Copy the objects reachable from new that the hub lacks (packcopy.h). */
-static int copy_objects(git_repository *src, git_repository *dst, const git_oid *new, xfer *x)
-{
-	packcopy_options po = {on_packcopy, x, true}; /* our own ledger */
-	return packcopy_run(src, dst, new, &po);
-}
-
 static int hub_moved(xfer *x)
 {
 	snprintf(x->ref_status, sizeof x->ref_status,
@@ -1213,7 +1207,8 @@ static int push_path_checked(ledger *hub, git_repository *src, const git_oid *ol
 		return git_fail(_("reading the hub's head"));
 	if ((r == GIT_ENOTFOUND) != (old == NULL) || (old && !git_oid_equal(&cur, old)))
 		return hub_moved(x);
-	int rc = copy_objects(src, dst, new, x);
+	packcopy_options po = {on_packcopy, x, true}; /* our own ledger */
+	int rc = packcopy_run(src, dst, new, &po);
 	if (rc)
 		return rc;
 	if (old)

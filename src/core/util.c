@@ -13,8 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +170,26 @@ int util_sync_parent(const char *path)
 	if (sync_path(parent, O_RDONLY | O_DIRECTORY) != 0)
 		return error_set(ERR_IO, _("cannot write %s: %s"), parent, strerror(errno));
 	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+void util_remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void util_temp_beside(const char *path, char *out, size_t size)
+{
+	static atomic_uint serial;
+	const char *slash = strrchr(path, '/');
+	int dir = slash ? (int)(slash - path + 1) : 0;
+	snprintf(out, size, "%.*stmp_obj_fieldbook_%ld_%u", dir, path, (long)getpid(),
+		 atomic_fetch_add(&serial, 1));
 }
 
 int util_write_file(const char *path, const void *data, size_t len, int mode)

@@ -27,6 +27,12 @@ int util_write_new(const char *path, const void *data, size_t len, int mode);
 int util_sync_tree(const char *dir);
 /* Make a new or renamed entry durable: fsync of the directory holding path. */
 int util_sync_parent(const char *path);
+/* Remove a directory and everything under it (best effort; links are not followed). */
+void util_remove_tree(const char *path);
+/* A temporary name beside `path` (same directory), unique in this process,
+ * for a file written there and then renamed to `path`: "tmp_obj_" first,
+ * the prefix by which git's fsck and prune know a temporary object. */
+void util_temp_beside(const char *path, char *out, size_t size);
 
 /* Current time: real clock, or FIELDBOOK_NOW when set. */
 time_t util_now(void);
