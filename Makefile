@@ -17,7 +17,7 @@ DEB_PKGS := build-essential pkg-config libgit2-dev zlib1g-dev libjansson-dev lib
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \
 	openssh-client jq libgps-dev gpsd gpsd-clients clang libclang-rt-14-dev \
-	libzip-dev libssl-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils \
+	libzip-dev libssl-dev libcairo2-dev libpango1.0-dev fonts-wqy-microhei poppler-utils \
 	openssh-server python3 bc libimage-exiftool-perl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
@@ -71,6 +73,23 @@ int export_bag_take(export_bag *b, const char *path, void *data, size_t len)
 	return 0;
 }
 
+int export_bag_map(export_bag *b, const char *path, int fd, size_t len)
+{
+	if (len == 0)
+		return export_bag_add(b, path, "", 0);
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return error_set(ERR_IO, _("cannot read %s: %s"), path, strerror(errno));
+	int rc = export_bag_take(b, path, NULL, len);
+	if (rc) {
+		munmap(m, len);
+		return rc;
+	}
+	b->files[b->n - 1].data = m;
+	b->files[b->n - 1].mapped = true;
+	return 0;
+}
+
 int export_bag_add(export_bag *b, const char *path, const void *data, size_t len)
 {
 	unsigned char *copy = malloc(len ? len : 1);
@@ -84,7 +103,10 @@ void export_bag_free(export_bag *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->files[i].path);
-		free(b->files[i].data);
+		if (b->files[i].mapped)
+			munmap(b->files[i].data, b->files[i].len);
+		else
+			free(b->files[i].data);
 	}
 	free(b->files);
 	*b = (export_bag){0};
@@ -102,6 +124,15 @@ bool export_path_valid(const char *path)
 		c = c[n] ? c + n + 1 : NULL;
 	}
 	return true;
+}
+
+/* "a/b" into out, or ERR_INVALID when it does not fit. */
+static int join_path(char *out, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(out, size, "%s%s%s", a, *a && *b ? "/" : "", b);
+	if (n < 0 || (size_t)n >= size)
+		return error_set(ERR_INVALID, _("path too long: %s/%s"), a, b);
+	return 0;
 }
 
 /* --- hashes ----------------------------------------------------------------------------- */
@@ -605,17 +636,66 @@ static report_input report_of(gather *g, const char *agent, bool inline_photos)
 			      .photo = photo_from_bag, .payload = &g->bag};
 }
 
-static int gather_reports(gather *g, const char *agent)
+/* The file the PDF report is drawn into: data/report.pdf in the package
+ * directory being written (dir), or, for a zip, a temporary file beside
+ * it, unlinked at once.  *name gets the path errors name. */
+static FILE *open_pdf(const char *dir, const char *out, char name[4096])
+{
+	if (dir) {
+		if (join_path(name, 4096, dir, "data") || util_mkdirs(name, 0755) ||
+		    join_path(name, 4096, dir, "data/report.pdf"))
+			return NULL;
+		FILE *f = fopen(name, "w+xe");
+		if (!f)
+			error_set(ERR_IO, _("cannot write %s: %s"), name, strerror(errno));
+		return f;
+	}
+	snprintf(name, 4096, "%s.report-XXXXXX", out);
+	int fd = mkostemp(name, O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w+");
+	if (!f) {
+		error_set(ERR_IO, _("cannot write %s: %s"), name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (fd >= 0)
+		unlink(name);
+	return f;
+}
+
+/* The PDF is written as it is drawn and mapped back into the bag for the
+ * digests (and the zip): it carries every photo, and growing it in memory
+ * had cost a copy of them and their pages' clearing, most of the export of a
+ * case with many photos. */
+static int gather_pdf(gather *g, const report_input *in, const char *dir, const char *out)
+{
+	char name[4096];
+	FILE *f = open_pdf(dir, out, name);
+	if (!f)
+		return ERR_IO;
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	int rc = report_pdf(in, f);
+	int e = errno;
+	if (fflush(f) != 0 || ferror(f))
+		rc = error_set(ERR_IO, _("cannot write %s: %s"), name, strerror(ferror(f) && e ? e : errno));
+	off_t size = ftello(f);
+	if (rc == 0)
+		rc = export_bag_map(&g->bag, "data/report.pdf", fileno(f), (size_t)size);
+	if (rc == 0 && dir)
+		g->bag.files[g->bag.n - 1].written = true;
+	fclose(f);
+	return rc;
+}
+
+static int gather_reports(gather *g, const char *agent, const char *dir, const char *out)
 {
 	report_input in = report_of(g, agent, false);
-	char *html, *pdf;
-	size_t hlen, plen;
+	char *html;
+	size_t hlen;
 	int rc = report_html(&in, &html, &hlen);
 	if (rc || (rc = export_bag_take(&g->bag, "data/report.html", html, hlen)))
 		return rc;
-	if ((rc = report_pdf(&in, &pdf, &plen)))
-		return rc;
-	return export_bag_take(&g->bag, "data/report.pdf", pdf, plen);
+	return gather_pdf(g, &in, dir, out);
 }
 
 /* --- tag files ------------------------------------------------------------------------------ */
@@ -733,15 +813,6 @@ static bool dir_empty(const char *path)
 		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
 	closedir(d);
 	return empty;
-}
-
-/* "a/b" into out, or ERR_INVALID when it does not fit. */
-static int join_path(char *out, size_t size, const char *a, const char *b)
-{
-	int n = snprintf(out, size, "%s%s%s", a, *a && *b ? "/" : "", b);
-	if (n < 0 || (size_t)n >= size)
-		return error_set(ERR_INVALID, _("path too long: %s/%s"), a, b);
-	return 0;
 }
 
 /* One file of the package under dir (its directories made as needed). */
@@ -992,7 +1063,7 @@ int export_case(workspace *ws, const char *case_id, const export_opts *o)
 		rc = begin_dir(o->out, tmp);
 	/* the files gathered so far are hashed, and written, while the report is rendered */
 	if (rc == 0 && (rc = hasher_start(&h, &g.bag, tmp[0] ? tmp : NULL)) == 0) {
-		rc = gather_reports(&g, o->agent);
+		rc = gather_reports(&g, o->agent, tmp[0] ? tmp : NULL, o->out);
 		int hr = hasher_finish(&h, &g.bag);
 		rc = rc ? rc : hr;
 	}
@@ -1025,11 +1096,18 @@ int export_report(workspace *ws, const char *case_id, const char *out, bool reda
 		return error_set(ERR_INVALID, _("%s: the report's name must end in .pdf or .html"), out);
 	gather g;
 	char *buf = NULL;
-	size_t len;
+	size_t len = 0;
 	int rc = gather_case(&g, ws, case_id, redact);
 	if (rc == 0) {
 		report_input in = report_of(&g, agent, true);
-		rc = pdf ? report_pdf(&in, &buf, &len) : report_html(&in, &buf, &len);
+		if (!pdf) {
+			rc = report_html(&in, &buf, &len);
+		} else {
+			FILE *f = open_memstream(&buf, &len);
+			rc = f ? report_pdf(&in, f) : error_set(ERR_NOMEM, "out of memory");
+			if (f && fclose(f) != 0 && rc == 0)
+				rc = error_set(ERR_NOMEM, "out of memory");
+		}
 	}
 	if (rc == 0)
 		rc = util_write_file(out, buf, len, 0644);

@@ -37,6 +37,7 @@ typedef struct {
 	size_t len;
 	bool hashed; /* hex holds the digests (export_alg_name order); set by export */
 	bool written; /* export only: already in the package directory being written */
+	bool mapped;  /* data is a read-only mapping of a file (munmap, not free) */
 	char hex[EXPORT_ALGS][EXPORT_HEX_MAX];
 } export_file;
 
@@ -49,6 +50,9 @@ typedef struct {
 int export_bag_add(export_bag *b, const char *path, const void *data, size_t len);
 /* Same, taking ownership of malloc'd data (freed on error too). */
 int export_bag_take(export_bag *b, const char *path, void *data, size_t len);
+/* Add the len bytes of the file open at fd, mapped read-only (the bag owns
+ * the mapping, not the descriptor). */
+int export_bag_map(export_bag *b, const char *path, int fd, size_t len);
 const export_file *export_bag_find(const export_bag *b, const char *path);
 void export_bag_free(export_bag *b);
 /* Read a bag from a directory or a .zip file (a single top directory

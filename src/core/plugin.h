@@ -24,10 +24,11 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLUGIN_ABI 1
+#define PLUGIN_ABI 2
 
 /* The table of plugin `name` (borrowed; the plugin stays loaded), or NULL
  * with the error set naming the file and the loader's reason. */
@@ -54,10 +55,11 @@ typedef struct {
 
 typedef struct {
 	int abi;
-	/* Render the report document (report.c) as HTML or PDF; 0, or -1 with
-	 * in->error set.  The caller frees *out. */
+	/* Render the report document (report.c) as HTML (the caller frees
+	 * *out) or as a PDF written to out as it is drawn (a report's PDF
+	 * carries its photos: tens of MB); 0, or -1 with in->error set. */
 	int (*html)(const json_t *doc, plugin_report_input *in, char **out, size_t *len);
-	int (*pdf)(const json_t *doc, plugin_report_input *in, char **out, size_t *len);
+	int (*pdf)(const json_t *doc, plugin_report_input *in, FILE *out);
 } plugin_report;
 
 /* --- fieldbook-gps.so ----------------------------------------------------------------------- */

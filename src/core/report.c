@@ -402,35 +402,62 @@ static json_t *build(const report_input *in)
 
 /* --- rendering (fieldbook-report.so) ----------------------------------------------------- */
 
-static int render(const report_input *in, bool pdf, char **out, size_t *len)
+/* One rendering: the plugin, its input and the document; title backs pdf_title. */
+typedef struct {
+	const plugin_report *r;
+	plugin_report_input pin;
+	json_t *doc;
+	char *title;
+} rendering;
+
+static int render_begin(const report_input *in, rendering *x)
 {
-	const plugin_report *r = plugin_get("report");
-	if (!r)
+	*x = (rendering){.r = plugin_get("report")};
+	if (!x->r)
 		return error_prefix(ERR_NOTFOUND, _("cannot render the report"));
 	const char *id = str(in->state, "id");
-	char *title = fmt(_("Case report %s"), id);
-	plugin_report_input pin = {
+	x->title = fmt(_("Case report %s"), id);
+	x->pin = (plugin_report_input){
 		.lang = strcmp(i18n_lang(), "zh") == 0 ? "zh-CN" : "en",
 		.case_id = id,
 		.creator = in->agent ? in->agent : "fieldbook",
-		.pdf_title = title ? title : id,
+		.pdf_title = x->title ? x->title : id,
 		.page_fmt = _("%s - page %d"),
 		.undecodable = _("(the photo could not be decoded)"),
 		.inline_photos = in->inline_photos,
 		.photo = in->photo,
 		.payload = in->payload,
 	};
-	json_t *doc = build(in);
-	int rc = pdf ? r->pdf(doc, &pin, out, len) : r->html(doc, &pin, out, len);
-	json_decref(doc);
-	free(title);
-	if (rc == 0)
-		return 0;
-	if (pdf)
-		return error_set(ERR_IO, _("cannot draw the PDF report: %s"), pin.error);
-	return error_set(ERR_NOMEM, "%s", pin.error);
+	x->doc = build(in);
+	return 0;
 }
 
-int report_html(const report_input *in, char **out, size_t *len) { return render(in, false, out, len); }
+static void render_end(rendering *x)
+{
+	json_decref(x->doc);
+	free(x->title);
+}
 
-int report_pdf(const report_input *in, char **out, size_t *len) { return render(in, true, out, len); }
+int report_html(const report_input *in, char **out, size_t *len)
+{
+	rendering x;
+	int rc = render_begin(in, &x);
+	if (rc)
+		return rc;
+	if (x.r->html(x.doc, &x.pin, out, len) != 0)
+		rc = error_set(ERR_NOMEM, "%s", x.pin.error);
+	render_end(&x);
+	return rc;
+}
+
+int report_pdf(const report_input *in, FILE *out)
+{
+	rendering x;
+	int rc = render_begin(in, &x);
+	if (rc)
+		return rc;
+	if (x.r->pdf(x.doc, &x.pin, out) != 0)
+		rc = error_set(ERR_IO, _("cannot draw the PDF report: %s"), x.pin.error);
+	render_end(&x);
+	return rc;
+}

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "form.h"
 
@@ -35,7 +36,8 @@ typedef struct {
 
 /* The HTML report (caller frees *out). */
 int report_html(const report_input *in, char **out, size_t *len);
-/* The PDF report (caller frees *out). */
-int report_pdf(const report_input *in, char **out, size_t *len);
+/* The PDF report, written to out as it is drawn (the caller checks out
+ * for write errors: a failed write also fails the drawing). */
+int report_pdf(const report_input *in, FILE *out);
 
 #endif

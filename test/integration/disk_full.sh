@@ -37,3 +37,21 @@ check "fsck after recovery" git -C "$M/ws/ledger.git" fsck --strict
 fb list --status all --json > "$TMP/a"; fb reindex 2>/dev/null; fb list --status all --json > "$TMP/b"
 check "the index equals a rebuild after recovery" cmp "$TMP/a" "$TMP/b"
 check "verify: every signature valid" fb verify
+
+# an evidence package onto a full stick: a clear error naming the package, and nothing
+# half-written left behind (the case's photo and report do not fit in 96 KiB)
+O="$TMP/stick"
+mkdir -p "$O"
+if mount -t tmpfs -o size=96k tmpfs "$O" 2>/dev/null; then
+	trap 'umount "$O" 2>/dev/null; umount "$M" 2>/dev/null; rm -rf "$TMP"' EXIT
+	for how in "" --zip; do
+		out=$(fb export "$C" -o "$O/pkg$how" $how 2>&1); rc=$?
+		expect_eq "full stick: export $how exits 1" "$rc" 1
+		expect_match "full stick: export $how says the disk is full" "$out" "No space left|disk is full"
+		expect_match "full stick: export $how names where it wrote" "$out" "$O/pkg"
+		expect_eq "full stick: export $how leaves nothing behind" "$(ls -A "$O")" ""
+	done
+	umount "$O"
+else
+	echo "# full-stick export skipped: mounting a tmpfs needs root"
+fi

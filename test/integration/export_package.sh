@@ -173,6 +173,11 @@ expect_match "the PDF names the case" "$txt" "$C"
 expect_match "the PDF has CJK text (address)" "$txt" "解放路12号"
 expect_match "the PDF has the legal basis" "$txt" "Fire Protection Law"
 expect_match "the PDF has the photo's sha256" "$txt" "$S1"
+# a court's reader must show the same glyphs: every font embedded, as a subset of what is used
+fonts=$(pdffonts "$TMP/r.pdf" | awk 'NR > 2 {print $(NF - 4) $(NF - 3)}' | sort -u)
+expect_eq "every font in the PDF is embedded and subset" "$fonts" yesyes
+expect_match "the package's PDF report draws its Chinese text in a CJK font" \
+	"$(pdffonts "$P/data/report.pdf")" "WenQuanYi|Noto|Droid"
 # photos go into the PDF as their original JPEG bytes (DCTDecode), not re-encoded pixels
 mkdir -p "$TMP/pdfimg" && pdfimages -all "$TMP/r.pdf" "$TMP/pdfimg/i"
 expect_eq "pdfimages finds the photos as JPEG" "$(pdfimages -list "$TMP/r.pdf" | awk 'NR > 2 {print $9}' | sort -u)" jpeg
