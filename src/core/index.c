@@ -838,7 +838,10 @@ static int sync_locked(fbindex *ix, ledger *l, const char *head)
 	int rc;
 	/* Another process may have indexed meanwhile: re-read inside the lock. */
 	if ((rc = index_head(ix, done_head)) == 0 && done_head[0] && strcmp(head, done_head) != 0 &&
-	    !ledger_is_ancestor(l, done_head, head))
+	    !ledger_is_ancestor(l, done_head, head) && ledger_is_bare_start(l, done_head, head))
+		done_head[0] = '\0'; /* a new device took a hub's history (sync.c): index it all */
+	else if (rc == 0 && done_head[0] && strcmp(head, done_head) != 0 &&
+		 !ledger_is_ancestor(l, done_head, head))
 		rc = error_set(ERR_CONFLICT, _("the ledger history was rewritten: commit %.12s, already "
 					       "indexed, is no longer in it"), done_head);
 	if (rc == 0 && strcmp(head, done_head) != 0 && (rc = sync_range(ix, l, done_head, head)) == 0)

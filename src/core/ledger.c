@@ -834,6 +834,35 @@ bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant)
 	return git_oid_equal(&a, &d) || git_graph_descendant_of(l->repo, &d, &a) == 1;
 }
 
+/* The id of FIELDBOOK in the tree of commit `hex`, and that tree's size. */
+static bool marker_of(ledger *l, const char *hex, git_oid *marker, size_t *entries, bool *root)
+{
+	git_oid id;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	bool ok = git_oid_fromstr(&id, hex) == 0 && git_commit_lookup(&c, l->repo, &id) == 0 &&
+		  git_commit_tree(&t, c) == 0;
+	const git_tree_entry *e = ok ? git_tree_entry_byname(t, "FIELDBOOK") : NULL;
+	if (e) {
+		git_oid_cpy(marker, git_tree_entry_id(e));
+		*entries = git_tree_entrycount(t);
+		*root = git_commit_parentcount(c) == 0;
+	}
+	git_tree_free(t);
+	git_commit_free(c);
+	git_error_clear();
+	return e != NULL;
+}
+
+bool ledger_is_bare_start(ledger *l, const char *commit, const char *other)
+{
+	git_oid a, b;
+	size_t n, m;
+	bool root, other_root;
+	return marker_of(l, commit, &a, &n, &root) && root && n == 1 &&
+	       marker_of(l, other, &b, &m, &other_root) && git_oid_equal(&a, &b);
+}
+
 static int visit_commit_signature(ledger *l, const git_oid *oid, ledger_commit_cb cb, void *payload)
 {
 	git_commit *c;

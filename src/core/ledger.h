@@ -107,6 +107,11 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
 
 /* Is `ancestor` (hex) reachable from `descendant` (hex) or equal to it? */
 bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant);
+/* Whether `commit` is a ledger's bare start (ledger_create's root commit:
+ * only the FIELDBOOK marker) and `other` holds the same marker.  A ledger
+ * still at its bare start has recorded nothing: it takes another ledger's
+ * history as it is (a new device's first sync) instead of merging it. */
+bool ledger_is_bare_start(ledger *l, const char *commit, const char *other);
 
 /* Every commit from the head back, with its gpgsig signature (NULL when
  * unsigned) and the signed content; parents = number of parents. */

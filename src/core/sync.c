@@ -617,7 +617,10 @@ static int integrate_once(workspace *ws, const git_oid *tip, const char *label, 
 			goto done;
 		*validated = true;
 	}
-	if (!ours || git_graph_descendant_of(repo, tip, &head_id) == 1) {
+	/* a ledger that has recorded nothing takes the hub's history as it is:
+	 * no merge commit to sign, and nothing of ours is left behind */
+	bool adopt = ours && ledger_is_bare_start(ws->ledger, head, tip_hex);
+	if (!ours || adopt || git_graph_descendant_of(repo, tip, &head_id) == 1) {
 		new_id = *tip;
 		s->fast_forward = true;
 	} else if ((rc = make_merge(ws, ours, theirs, label, &new_id))) {
@@ -633,7 +636,7 @@ static int integrate_once(workspace *ws, const git_oid *tip, const char *label, 
 	else if (r < 0)
 		rc = git_fail(_("moving the ledger branch"));
 	else {
-		if (ours)
+		if (ours && !adopt)
 			*moved_from = head_id;
 		*moved_to = new_id;
 	}

@@ -41,6 +41,11 @@ scenario() {
 	out=$(dev $B sync "$url" 2>&1)
 	expect_match "$n: B receives A's case" "$out" '2 events received \(1 cases changed\)'
 	expect_match "$n: list on B shows A's case (index updated)" "$(dev $B list)" "$C"
+	# B had recorded nothing: it takes the hub's history as it is, no merge commit to sign
+	expect_eq "$n: B's first sync takes the hub's history as it is" \
+		"$(git -C "$TMP/$B/ledger.git" rev-parse main)" "$(git -C "$hub" rev-parse main)"
+	expect_eq "$n: no merge commit on B" "$(git -C "$TMP/$B/ledger.git" rev-list --merges main | wc -l)" 0
+	check "$n: B's ledger is fsck-clean" git -C "$TMP/$B/ledger.git" fsck --strict
 
 	# offline, both change the same case; A first
 	dev $A order "$C" --days 3 >/dev/null
