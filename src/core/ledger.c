@@ -863,6 +863,16 @@ bool ledger_is_bare_start(ledger *l, const char *commit, const char *other)
 	       marker_of(l, other, &b, &m, &other_root) && git_oid_equal(&a, &b);
 }
 
+bool ledger_at_start(ledger *l)
+{
+	char head[41];
+	git_oid marker;
+	size_t n;
+	bool root;
+	return ledger_head(l, head) == 0 && head[0] && marker_of(l, head, &marker, &n, &root) && root &&
+	       n == 1;
+}
+
 static int visit_commit_signature(ledger *l, const git_oid *oid, ledger_commit_cb cb, void *payload)
 {
 	git_commit *c;

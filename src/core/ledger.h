@@ -112,6 +112,8 @@ bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant)
  * still at its bare start has recorded nothing: it takes another ledger's
  * history as it is (a new device's first sync) instead of merging it. */
 bool ledger_is_bare_start(ledger *l, const char *commit, const char *other);
+/* Whether the ledger's head is its bare start: nothing recorded yet. */
+bool ledger_at_start(ledger *l);
 
 /* Every commit from the head back, with its gpgsig signature (NULL when
  * unsigned) and the signed content; parents = number of parents. */

@@ -12,6 +12,8 @@
 #include <git2/sys/odb_backend.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,10 @@ static int git_fail(const char *what)
 	const git_error *e = git_error_last();
 	return error_set(ERR_GIT, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
 }
+
+/* Staging directories in the receiver's objects/ (see stage_sweep). */
+#define STAGE_PREFIX "incoming-fieldbook-"
+static void stage_sweep(git_repository *dst);
 
 /* --- a set of object ids (open addressing; the zero id marks a free slot) --- */
 
@@ -223,6 +229,7 @@ typedef struct {
 	size_t done, bytes;
 	char stage[4200]; /* untrusted loose objects are checked here ("" until made) */
 	git_odb *stage_odb;
+	struct early *early; /* a first fetch's packs, indexed ahead (NULL: none) */
 } copy_ctx;
 
 static void progress(copy_ctx *c)
@@ -286,8 +293,10 @@ static int link_or_copy(const char *from, const char *to)
 	return rc;
 }
 
-/* Trusted sender: the .pack, then its .idx (which makes it visible). */
-static int take_linked(copy_ctx *c, const char *src_dir, const char *base)
+/* The pack `base` of from_dir into dst's pack directory, the .pack, then
+ * its .idx (which makes it visible): moved (a pack we indexed), or linked or
+ * copied (a trusted sender's). */
+static int place_pack(copy_ctx *c, const char *from_dir, const char *base, bool move)
 {
 	char dir[4096], from[4400], to[4400];
 	pack_dir(c->dst, dir, sizeof dir);
@@ -295,11 +304,15 @@ static int take_linked(copy_ctx *c, const char *src_dir, const char *base)
 		return ERR_IO;
 	const char *ext[] = {".pack", ".idx"};
 	for (int i = 0; i < 2; i++) {
-		snprintf(from, sizeof from, "%s/%s%s", src_dir, base, ext[i]);
+		snprintf(from, sizeof from, "%s/%s%s", from_dir, base, ext[i]);
 		snprintf(to, sizeof to, "%s/%s%s", dir, base, ext[i]);
-		int rc = link_or_copy(from, to);
-		if (rc)
-			return rc;
+		if (!move) {
+			int rc = link_or_copy(from, to);
+			if (rc)
+				return rc;
+		} else if (rename(from, to) != 0) {
+			return error_set(ERR_IO, _("cannot write %s: %s"), to, strerror(errno));
+		}
 	}
 	return 0;
 }
@@ -337,6 +350,145 @@ static int take_indexed(copy_ctx *c, const char *src_dir, const char *base)
 	return rc;
 }
 
+/* --- a first fetch: the sender's packs indexed ahead ------------------------------- */
+
+/* A new device's first fetch takes the hub's packs whole, and indexing them
+ * (inflate and hash every object) is the longest step, on one core.  So a
+ * second thread indexes every pack of the sender into a staging directory
+ * while this one walks the sender's history to find what we lack; a pack
+ * then found wanted (pack_wanted) is moved into place, the others are
+ * dropped with the directory. */
+typedef struct {
+	char idx_name[256]; /* the sender's .idx */
+	char name[128];     /* "pack-<hash>", indexed in the staging directory; "" failed */
+} early_pack;
+
+struct early {
+	char src_dir[4096];
+	char dir[4200]; /* staging directory */
+	early_pack *packs;
+	size_t n;
+	const packcopy_options *o;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop; /* the walk failed: the indexing is not wanted */
+};
+
+static int on_early_index(const git_indexer_progress *st, void *payload)
+{
+	const packcopy_options *o = payload;
+	if (o->progress)
+		o->progress(st->indexed_objects, st->total_objects, st->received_bytes, o->payload);
+	return 0;
+}
+
+/* Index one pack of the sender into the staging directory; its name, or ""
+ * when it cannot be indexed (take_indexed then says why). */
+static void early_index(struct early *e, early_pack *p)
+{
+	char path[4400], buf[1 << 16];
+	git_indexer *ix = NULL;
+	git_indexer_progress st = {0};
+	git_indexer_options opts;
+	size_t n;
+	snprintf(path, sizeof path, "%s/%.*s.pack", e->src_dir, (int)(strlen(p->idx_name) - 4),
+		 p->idx_name);
+	FILE *f = fopen(path, "rbe");
+	git_indexer_options_init(&opts, GIT_INDEXER_OPTIONS_VERSION);
+	opts.progress_cb = on_early_index;
+	opts.progress_cb_payload = (void *)e->o;
+	bool ok = f && git_indexer_new(&ix, e->dir, 0, NULL, &opts) == 0;
+	while (ok && !atomic_load(&e->stop) && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		ok = git_indexer_append(ix, buf, n, &st) == 0;
+	ok = ok && !atomic_load(&e->stop);
+	ok = ok && !ferror(f) && git_indexer_commit(ix, &st) == 0;
+	if (ok)
+		snprintf(p->name, sizeof p->name, "pack-%s", git_indexer_name(ix));
+	git_indexer_free(ix);
+	if (f)
+		fclose(f);
+}
+
+static void *early_run(void *payload)
+{
+	struct early *e = payload;
+	for (size_t i = 0; i < e->n; i++)
+		early_index(e, &e->packs[i]);
+	return NULL;
+}
+
+static void early_free(struct early *e)
+{
+	if (!e)
+		return;
+	atomic_store(&e->stop, true);
+	if (e->running)
+		pthread_join(e->thread, NULL);
+	if (e->dir[0])
+		util_remove_tree(e->dir);
+	free(e->packs);
+	free(e);
+}
+
+/* Start indexing every pack of src (NULL when there is none, or on any
+ * trouble: the usual path then runs). */
+static struct early *early_start(git_repository *src, git_repository *dst, const packcopy_options *o)
+{
+	struct early *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	e->o = o;
+	atomic_init(&e->stop, false);
+	stage_sweep(dst);
+	pack_dir(src, e->src_dir, sizeof e->src_dir);
+	DIR *d = opendir(e->src_dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n <= 4 || n >= sizeof e->packs->idx_name || strcmp(de->d_name + n - 4, ".idx") != 0)
+			continue;
+		early_pack *p = realloc(e->packs, (e->n + 1) * sizeof *p);
+		if (!p)
+			break;
+		e->packs = p;
+		e->packs[e->n++] = (early_pack){0};
+		memcpy(e->packs[e->n - 1].idx_name, de->d_name, n + 1);
+	}
+	if (d)
+		closedir(d);
+	snprintf(e->dir, sizeof e->dir, "%sobjects/" STAGE_PREFIX "XXXXXX", git_repository_path(dst));
+	if (e->n == 0 || !mkdtemp(e->dir)) {
+		e->dir[0] = '\0';
+		early_free(e);
+		return NULL;
+	}
+	e->running = pthread_create(&e->thread, NULL, early_run, e) == 0;
+	if (!e->running) {
+		early_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void early_wait(struct early *e)
+{
+	if (e && e->running) {
+		pthread_join(e->thread, NULL);
+		e->running = false;
+	}
+}
+
+/* The sender's pack idx_name, indexed ahead, moved into place; 1 when it
+ * was not indexed ahead. */
+static int take_early(copy_ctx *c, const char *idx_name)
+{
+	struct early *e = c->early;
+	for (size_t i = 0; e && i < e->n; i++)
+		if (strcmp(e->packs[i].idx_name, idx_name) == 0 && e->packs[i].name[0])
+			return place_pack(c, e->dir, e->packs[i].name, true);
+	return 1;
+}
+
 static int take_pack(copy_ctx *c, const char *src_dir, const char *idx_name)
 {
 	char path[4400], base[256];
@@ -349,7 +501,10 @@ static int take_pack(copy_ctx *c, const char *src_dir, const char *idx_name)
 	}
 	int rc = 0;
 	if (pack_wanted(c, &x)) {
-		rc = c->o->trusted ? take_linked(c, src_dir, base) : take_indexed(c, src_dir, base);
+		if (c->o->trusted)
+			rc = place_pack(c, src_dir, base, false);
+		else if ((rc = take_early(c, idx_name)) == 1)
+			rc = take_indexed(c, src_dir, base);
 		for (uint32_t i = 0; rc == 0 && i < x.count; i++) {
 			git_oid id;
 			git_oid_fromraw(&id, idx_oid(&x, i));
@@ -404,7 +559,6 @@ static int make_parent(const char *path)
 	return 0;
 }
 
-#define STAGE_PREFIX "incoming-fieldbook-"
 #define STAGE_STALE_S 3600 /* a live copy touches its directory far more often */
 
 /* Staging directories left by a copy that was killed: unchanged for an
@@ -574,14 +728,19 @@ int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 {
 	copy_ctx c = {.src = src, .dst = dst, .o = o};
 	int rc = git_repository_odb(&c.dst_odb, dst) < 0 ? git_fail(_("opening objects")) : 0;
+	if (rc == 0 && o->first && !o->trusted)
+		c.early = early_start(src, dst, o);
 	/* what src holds is only read here to know what to send: every object
 	 * that arrives is hashed on its way in (indexer or staged read) */
 	ledger_trust_reads(true);
 	if (rc == 0)
 		rc = collect_missing(src, c.dst_odb, tip, &c.m);
 	ledger_trust_reads(false);
+	if (rc == 0)
+		early_wait(c.early);
 	if (rc == 0 && c.m.n > 0)
 		rc = take_packs(&c);
+	early_free(c.early);
 	if (rc == 0 && c.m.n > 0)
 		rc = send_rest(&c);
 	stage_close(&c);

@@ -16,7 +16,10 @@
  *     across file systems) from a trusted sender (our own ledger pushing
  *     to a hub), or fed to the receiver's indexer from an untrusted one (a
  *     hub we fetch from), which hashes every object itself, as git's
- *     index-pack does;
+ *     index-pack does; on a new device's first fetch (`first`) the
+ *     sender's packs are indexed in a second thread, into a staging
+ *     directory, while the sender's history is walked, and the wanted ones
+ *     are then moved into place;
  *   - loose objects (what devices write; photos are stored as they are,
  *     see ledger.c) are linked or copied file by file; from an untrusted
  *     sender each is copied into a staging directory first and read back
@@ -39,6 +42,10 @@ typedef struct {
 	void (*progress)(size_t done, size_t total, size_t bytes, void *payload);
 	void *payload;
 	bool trusted; /* the sender is our own ledger: its files may be linked */
+	/* The receiver holds nothing of the sender's history yet (a new
+	 * device's first fetch): the sender's packs, which it will most
+	 * likely take whole, are indexed while we find what it lacks. */
+	bool first;
 } packcopy_options;
 
 /* Make every object reachable from tip in src present (and flushed) in dst. */

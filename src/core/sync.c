@@ -893,6 +893,7 @@ typedef struct {
 	char ref_status[512];
 	bool refused, capture; /* capture: keep the hub's messages (push) */
 	const char *stage;     /* "fetch" or "push": progress of a path hub's copy */
+	bool first;            /* the ledger is at its bare start: a first fetch */
 	char cert_msg[768];
 	int cred_tries;
 } xfer;
@@ -1096,7 +1097,7 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 	else if (git_odb_exists(odb, hub))
 		rc = 1;
 	else {
-		packcopy_options po = {on_packcopy, x, false};
+		packcopy_options po = {on_packcopy, x, false, x->first};
 		x->stage = "fetch";
 		rc = packcopy_run(h, repo, hub, &po);
 		rc = rc ? rc : 1;
@@ -1210,7 +1211,7 @@ static int push_path_checked(ledger *hub, git_repository *src, const git_oid *ol
 		return git_fail(_("reading the hub's head"));
 	if ((r == GIT_ENOTFOUND) != (old == NULL) || (old && !git_oid_equal(&cur, old)))
 		return hub_moved(x);
-	packcopy_options po = {on_packcopy, x, true}; /* our own ledger */
+	packcopy_options po = {on_packcopy, x, true, false}; /* our own ledger */
 	int rc = packcopy_run(src, dst, new, &po);
 	if (rc)
 		return rc;
@@ -1313,6 +1314,7 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 	git_oid hub, head;
 	char hub_hex[41] = "", head_hex[41];
 	const char *label = t->name[0] ? t->name : t->url;
+	x->first = ledger_at_start(ws->ledger);
 	int found = fetch(repo, t, x, &hub), rc;
 	if (found < 0)
 		return found;

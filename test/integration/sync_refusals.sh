@@ -157,3 +157,24 @@ expect_eq "client: the swapped object did not get in" "$(git -C "$TMP/B/ledger.g
 expect_eq "client: no staging directory is left" "$(ls -d "$TMP"/B/ledger.git/objects/incoming-* 2>/dev/null)" ""
 check "git fsck --strict on B after the refusals" git -C "$TMP/B/ledger.git" fsck --strict
 check "B still syncs with the good hub" dev B sync "$TMP/hub.git"
+
+# a new device's first fetch from a path hub whose pack was damaged: the
+# hub's packs are indexed ahead, while the history is walked; the damage is
+# found, named, and nothing of it is kept
+git clone -q --bare --no-local "$TMP/hub.git" "$TMP/bad4.git"
+git -C "$TMP/bad4.git" repack -q -a -d
+pack=$(ls "$TMP"/bad4.git/objects/pack/pack-*.pack)
+chmod u+w "$pack"
+size=$(stat -c %s "$pack")
+printf 'XXXXXXXX' | dd of="$pack" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+dev D init --officer 3101-0004 --name 赵六 --unit HZ01 >/dev/null
+dstart=$(git -C "$TMP/D/ledger.git" rev-parse main)
+out=$(dev D sync "$TMP/bad4.git" --no-push 2>&1); rc=$?
+expect_eq "client: a damaged pack on a path hub is refused (first fetch)" "$rc" 1
+expect_match "client: the message names the pack" "$out" "bad4.git/objects/pack/pack-[0-9a-f]+\.pack"
+expect_eq "client: the new device did not move" "$(git -C "$TMP/D/ledger.git" rev-parse main)" "$dstart"
+expect_eq "client: no pack was taken" "$(ls "$TMP"/D/ledger.git/objects/pack/ 2>/dev/null)" ""
+expect_eq "client: no staging directory is left (first fetch)" "$(ls -d "$TMP"/D/ledger.git/objects/incoming-* 2>/dev/null)" ""
+check "the new device then takes the good hub's history" dev D sync "$TMP/hub.git" --no-push
+expect_eq "... as it is" "$(git -C "$TMP/D/ledger.git" rev-parse main)" "$(git -C "$TMP/hub.git" rev-parse main)"
+check "git fsck --strict on the new device" git -C "$TMP/D/ledger.git" fsck --strict
