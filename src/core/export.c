@@ -679,6 +679,8 @@ static int gather_pdf(gather *g, const report_input *in, const char *dir, const 
 	if (fflush(f) != 0 || ferror(f))
 		rc = error_set(ERR_IO, _("cannot write %s: %s"), name, strerror(ferror(f) && e ? e : errno));
 	off_t size = ftello(f);
+	if (rc == 0 && dir)
+		util_start_writeback(fileno(f), (size_t)size);
 	if (rc == 0)
 		rc = export_bag_map(&g->bag, "data/report.pdf", fileno(f), (size_t)size);
 	if (rc == 0 && dir)

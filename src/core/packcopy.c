@@ -6,10 +6,10 @@
 #include "error.h"
 #include "i18n.h"
 #include "ledger.h"
+#include "loose.h"
 #include "util.h"
 
 #include <dirent.h>
-#include <git2/sys/odb_backend.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -228,7 +228,6 @@ typedef struct {
 	oidset taken; /* objects of the packs taken */
 	size_t done, bytes;
 	char stage[4200]; /* untrusted loose objects are checked here ("" until made) */
-	git_odb *stage_odb;
 	struct early *early; /* a first fetch's packs, indexed ahead (NULL: none) */
 } copy_ctx;
 
@@ -582,12 +581,11 @@ static void stage_sweep(git_repository *dst)
 		closedir(d);
 }
 
-/* The staging directory for an untrusted sender's loose objects, and an
- * object database reading only it: each object is read back through
- * libgit2, which inflates it and checks that it hashes to its name. */
+/* The staging directory for an untrusted sender's loose objects: each is
+ * copied there and read back (take_loose_checked) before it is moved into
+ * place. */
 static int stage_open(copy_ctx *c)
 {
-	git_odb_backend *be = NULL;
 	stage_sweep(c->dst);
 	snprintf(c->stage, sizeof c->stage, "%sobjects/" STAGE_PREFIX "XXXXXX",
 		 git_repository_path(c->dst));
@@ -596,43 +594,46 @@ static int stage_open(copy_ctx *c)
 		c->stage[0] = '\0'; /* nothing to remove */
 		return rc;
 	}
-	if (git_odb_new(&c->stage_odb) < 0 || git_odb_backend_loose(&be, c->stage, -1, 0, 0, 0) < 0)
-		return git_fail(_("receiving objects"));
-	if (git_odb_add_backend(c->stage_odb, be, 1) < 0) {
-		be->free(be);
-		return git_fail(_("receiving objects"));
-	}
 	return 0;
 }
 
 static void stage_close(copy_ctx *c)
 {
-	git_odb_free(c->stage_odb);
-	c->stage_odb = NULL;
 	if (c->stage[0])
 		util_remove_tree(c->stage);
 	c->stage[0] = '\0';
 }
 
-/* Copy into the stage, read it back (hash checked), move it into place. */
+/* Copy into the stage, read it back (whole, and hashing to its name), move
+ * it into place.  Read with zlib here (loose.h): libgit2 1.5 would never
+ * return from an object cut short. */
 static int take_loose_checked(copy_ctx *c, const git_oid *id, const char *from, const char *to)
 {
-	char staged[4400];
-	git_odb_object *obj = NULL;
-	int rc = c->stage_odb ? 0 : stage_open(c);
+	char staged[4400], hex[GIT_OID_HEXSZ + 1], type[8];
+	char *data = NULL;
+	size_t len = 0;
+	git_oid got;
+	int rc = c->stage[0] ? 0 : stage_open(c);
 	if (rc)
 		return rc;
+	git_oid_tostr(hex, sizeof hex, id);
 	loose_path(c->dst, c->stage, id, staged, sizeof staged);
 	if ((rc = make_parent(staged)) || (rc = copy_file(from, staged)))
 		return rc;
-	if (git_odb_read(&obj, c->stage_odb, id) < 0) {
-		char hex[GIT_OID_HEXSZ + 1];
-		git_oid_tostr(hex, sizeof hex, id);
-		const git_error *e = git_error_last();
-		return error_set(ERR_CONFLICT, _("object %s from %s cannot be taken: %s"), hex, from,
-				 e && e->message ? e->message : "libgit2 error");
+	if ((rc = loose_read(staged, true, &data, &len, type)) != 0) {
+		char why[1024];
+		snprintf(why, sizeof why, "%s",
+			 rc == ERR_CONFLICT ? _("it is not a whole git object (cut short, or not zlib data)")
+			 : rc == 1	    ? strerror(ENOENT)
+					    : error_last());
+		return error_set(ERR_CONFLICT, _("object %s from %s cannot be taken: %s"), hex, from, why);
 	}
-	git_odb_object_free(obj);
+	bool same = git_odb_hash(&got, data, len, git_object_string2type(type)) == 0 &&
+		    git_oid_equal(&got, id);
+	free(data);
+	if (!same)
+		return error_set(ERR_CONFLICT, _("object %s from %s cannot be taken: %s"), hex, from,
+				 _("its content hashes to another object (hash mismatch)"));
 	if (rename(staged, to) != 0)
 		return error_set(ERR_IO, _("cannot write %s: %s"), to, strerror(errno));
 	return 0;

@@ -23,8 +23,8 @@
  *   - loose objects (what devices write; photos are stored as they are,
  *     see ledger.c) are linked or copied file by file; from an untrusted
  *     sender each is copied into a staging directory first and read back
- *     through libgit2, which inflates it and checks its hash, before it
- *     is moved into place;
+ *     (whole, and hashing to its name: loose.h), before it is moved into
+ *     place;
  *   - any other packed object goes through libgit2's packbuilder;
  *   - the receiver's file system is flushed once at the end.
  *

@@ -120,12 +120,20 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+void util_start_writeback(int fd, size_t len)
+{
+	if (len >= UTIL_WRITEBACK_MIN)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 int util_write_new(const char *path, const void *data, size_t len, int mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return error_set(ERR_IO, _("cannot write %s: %s"), path, strerror(errno));
 	bool ok = write_all(fd, data, len) == 0;
+	if (ok)
+		util_start_writeback(fd, len);
 	int e = errno;
 	if (close(fd) != 0 && ok)
 		ok = false, e = errno;

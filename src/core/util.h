@@ -21,8 +21,15 @@ int util_read_file(const char *path, char **out, size_t *len);
 /* Write a file atomically (temp + fsync + rename) with mode. */
 int util_write_file(const char *path, const void *data, size_t len, int mode);
 /* Create a new file (refused if it exists) with mode, without fsync: for
- * files in a directory that is flushed as a whole (util_sync_tree). */
+ * files in a directory that is flushed as a whole (util_sync_tree).  The
+ * disk write of a large file is started at once (util_start_writeback). */
 int util_write_new(const char *path, const void *data, size_t len, int mode);
+/* Start writing the len bytes just written to fd to the disk, without
+ * waiting, when there are at least UTIL_WRITEBACK_MIN of them: the flush
+ * that makes them durable (util_sync_tree) then has less left to wait for
+ * (photos, packages: tens of MB). */
+#define UTIL_WRITEBACK_MIN (256 * 1024)
+void util_start_writeback(int fd, size_t len);
 /* Make everything written under dir durable: one syncfs() of its file system. */
 int util_sync_tree(const char *dir);
 /* Make a new or renamed entry durable: fsync of the directory holding path. */

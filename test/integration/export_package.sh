@@ -214,6 +214,12 @@ PY
 	expect_eq "export of a case with a damaged photo fails" "$rc" 1
 	expect_match "naming the photo and the damage" "$out" "photo $S1.jpg has the sha256 .*damaged"
 	[ ! -e "$TMP/bad" ] && ok "and writes no package" || fail "and writes no package"
+	# a loose object cut short (a stick pulled out mid-copy): not even a zlib stream
+	truncate -s $(($(stat -c %s "$obj") / 2)) "$obj"
+	out=$(fb export "$C" -o "$TMP/bad" 2>&1); rc=$?
+	expect_eq "export of a case with a truncated photo object fails" "$rc" 1
+	expect_match "naming the photo" "$out" "$S1.jpg"
+	[ ! -e "$TMP/bad" ] && ok "and writes no package either" || fail "and writes no package either"
 else
 	fail "the photo's object is loose ($obj)"
 fi

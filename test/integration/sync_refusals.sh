@@ -155,6 +155,15 @@ expect_eq "client: a swapped loose object is refused" "$rc" 1
 expect_match "client: the message names the object, the file and the hash mismatch" "$out" "object $ph2 from .*bad3.git/objects/${ph2:0:2}/${ph2:2} cannot be taken: .*mismatch"
 expect_eq "client: the swapped object did not get in" "$(git -C "$TMP/B/ledger.git" cat-file -t "$ph2" 2>/dev/null)" ""
 expect_eq "client: no staging directory is left" "$(ls -d "$TMP"/B/ledger.git/objects/incoming-* 2>/dev/null)" ""
+# ... and one cut short (a stick pulled out while a device copied to it): libgit2 1.5
+# never returns from reading such an object; it is refused, named, in bounded time
+chmod u+w "$loose"; cp "$TMP/A/ledger.git/objects/${ph2:0:2}/${ph2:2}" "$loose"
+truncate -s $(($(stat -c %s "$loose") / 2)) "$loose"
+out=$(timeout 60 "$FB" --home "$TMP/B" sync "$TMP/bad3.git" 2>&1); rc=$?
+expect_eq "client: a loose object cut short is refused (not a hang)" "$rc" 1
+expect_match "client: the message names the object, the file and the damage" "$out" "object $ph2 from .*bad3.git/objects/${ph2:0:2}/${ph2:2} cannot be taken: .*cut short"
+expect_eq "client: the object cut short did not get in" "$(git -C "$TMP/B/ledger.git" cat-file -t "$ph2" 2>/dev/null)" ""
+expect_eq "client: no staging directory is left (cut short)" "$(ls -d "$TMP"/B/ledger.git/objects/incoming-* 2>/dev/null)" ""
 check "git fsck --strict on B after the refusals" git -C "$TMP/B/ledger.git" fsck --strict
 check "B still syncs with the good hub" dev B sync "$TMP/hub.git"
 
