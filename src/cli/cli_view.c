@@ -13,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Print text padded/elided to a display width (CJK aware). */
+/* Print text padded/elided to a display width (CJK aware).  stdout is
+ * locked by the caller (flockfile) around a list's rows. */
 static void col(const char *s, int width)
 {
 	char buf[1024];
 	util_text_fit(s ? s : "", width, true, buf, sizeof buf);
-	fputs(buf, stdout);
+	fputs_unlocked(buf, stdout);
 }
 
 int cmd_forms(cli_args *a)
@@ -77,23 +78,47 @@ int cmd_form(cli_args *a)
 	return bad ? CLI_FAIL : CLI_OK;
 }
 
+/* A status's label, translated once per status: a list of 100,000 cases
+ * asked gettext (a lock and getenv each time) for every row. */
+static const char *status_label(const char *status)
+{
+	static struct {
+		char status[24];
+		const char *label;
+	} seen[16];
+	static size_t n;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(seen[i].status, status) == 0)
+			return seen[i].label;
+	const char *label = case_status_label(status);
+	if (n < sizeof seen / sizeof *seen && strlen(status) < sizeof seen->status) {
+		strcpy(seen[n].status, status);
+		seen[n++].label = label;
+	}
+	return label;
+}
+
 static int print_row_cb(const case_row *r, void *shown)
 {
+	static const char *overdue_fmt;
 	char st[64], party[512];
+	if (!overdue_fmt)
+		overdue_fmt = _("%s +%ldd");
 	if (r->days_overdue > 0)
-		snprintf(st, sizeof st, _("%s +%ldd"), case_status_label(r->status), r->days_overdue);
+		snprintf(st, sizeof st, overdue_fmt, status_label(r->status), r->days_overdue);
 	else
-		snprintf(st, sizeof st, "%s", case_status_label(r->status));
+		snprintf(st, sizeof st, "%s", status_label(r->status));
 	col(r->id, 26);
-	putchar(' ');
+	putchar_unlocked(' ');
 	col(st, 12);
-	putchar(' ');
+	putchar_unlocked(' ');
 	col(r->deadline, 10);
-	putchar(' ');
+	putchar_unlocked(' ');
 	col(r->address, 20);
-	putchar(' ');
+	putchar_unlocked(' ');
 	util_text_fit(r->party, 16, false, party, sizeof party);
-	printf("%s\n", party);
+	fputs_unlocked(party, stdout);
+	putchar_unlocked('\n');
 	(*(long *)shown)++;
 	return 0;
 }
@@ -131,8 +156,10 @@ int cmd_list(cli_args *a)
 	cli_today(today);
 	long shown = 0;
 	/* streamed: memory does not grow with the number of cases */
+	flockfile(stdout);
 	rc = index_case_rows_each(ws->index, status, search, today, json ? print_json_cb : print_row_cb,
 				  &shown);
+	funlockfile(stdout);
 	if (json && (rc == 0 || shown))
 		fputs(shown ? "\n]\n" : "[]\n", stdout); /* valid JSON even when cut short */
 	if (rc != 0) {

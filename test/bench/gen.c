@@ -1058,7 +1058,8 @@ static int cmd_record(int argc, char **argv)
 	/* the first events of a fresh copy pay one-time costs (object
 	 * directories created, pages read in): --warm W records W first, unreported */
 	for (int i = -warm; i < n; i++) {
-		const char *cid = ids[(size_t)((i + warm) * 7919 + 13) % nids];
+		/* cases spread over the ledger, others for each --now */
+		const char *cid = ids[(size_t)((i + warm + t / 3600) * 7919 + 13) % nids];
 		char eid[64], path[256];
 		set_now(t + (i + warm) * 61);
 		double a = now_us();
