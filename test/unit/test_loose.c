@@ -157,7 +157,8 @@ static void test_trailing_bytes_and_lying_sizes_are_refused(void **s)
 	assert_int_equal(compress(z, &zlen, (const Bytef *)notype, sizeof notype - 1), Z_OK);
 	put(path, z, zlen);
 	assert_damaged(path);
-	put(path, "\xff\xd8\xff\xe0 a JPEG, not an object", 28);
+	static const char jpeg[] = "\xff\xd8\xff\xe0 a JPEG, not an object";
+	put(path, jpeg, sizeof jpeg - 1);
 	assert_damaged(path);
 	put(path, "", 0);
 	assert_damaged(path);
