@@ -133,9 +133,16 @@ $(FUZZ_DIR)/fuzz_photo: test/fuzz/fuzz_photo.c src/core/photo.c src/core/error.c
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=c17 -D_GNU_SOURCE -Isrc \
 		$(shell pkg-config --cflags $(FUZZ_PKGS)) $^ $(shell pkg-config --libs $(FUZZ_PKGS)) -lm -o $@
 
-# Bounded libFuzzer run of the JPEG/EXIF path (FUZZ_SECONDS), seeded with the
-# shared test photos when present and with photos made by mkjpeg.
-fuzz: $(FUZZ_DIR)/fuzz_photo $(BUILD)/tools/mkjpeg
+$(FUZZ_DIR)/fuzz_loose: test/fuzz/fuzz_loose.c src/core/loose.c src/core/error.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=c17 -D_GNU_SOURCE -Isrc \
+		$^ -lz -o $@
+
+# Bounded libFuzzer runs (FUZZ_SECONDS): the JPEG/EXIF path, seeded with the
+# shared test photos when present and with photos made by mkjpeg; then
+# loose object files as a hub may hold them (a quarter of the time), seeded
+# with objects written by stock git.
+fuzz: $(FUZZ_DIR)/fuzz_photo $(FUZZ_DIR)/fuzz_loose $(BUILD)/tools/mkjpeg
 	@rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
 	@if [ -d $(FUZZ_SEEDS) ]; then cp $(FUZZ_SEEDS)/*.jpg $(FUZZ_DIR)/seeds/; fi
 	$(BUILD)/tools/mkjpeg $(FUZZ_DIR)/seeds/mk-gps.jpg --lat 24.414 --lon 111.566 --alt 12 \
@@ -145,6 +152,14 @@ fuzz: $(FUZZ_DIR)/fuzz_photo $(BUILD)/tools/mkjpeg
 	$(BUILD)/tools/mkjpeg $(FUZZ_DIR)/seeds/mk-noexif.jpg --no-exif --seed 3
 	$(FUZZ_DIR)/fuzz_photo -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+	@rm -rf $(FUZZ_DIR)/loose-git $(FUZZ_DIR)/loose-seeds && mkdir -p $(FUZZ_DIR)/loose-seeds \
+		$(FUZZ_DIR)/loose-corpus && git init -q --bare $(FUZZ_DIR)/loose-git
+	@printf '{"id": "x"}' | git --git-dir=$(FUZZ_DIR)/loose-git hash-object -w --stdin >/dev/null
+	@git --git-dir=$(FUZZ_DIR)/loose-git hash-object -w $(FUZZ_DIR)/seeds/mk-gps.jpg >/dev/null
+	@git --git-dir=$(FUZZ_DIR)/loose-git mktree </dev/null >/dev/null
+	@find $(FUZZ_DIR)/loose-git/objects -type f -path '*/objects/??/*' -exec cp {} $(FUZZ_DIR)/loose-seeds/ \;
+	$(FUZZ_DIR)/fuzz_loose -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) -max_len=65536 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/loose-corpus $(FUZZ_DIR)/loose-seeds
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fieldbook/forms \

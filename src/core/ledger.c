@@ -176,17 +176,17 @@ void ledger_trust_reads(bool on)
  * caller's buffer, its SHA-1 checked unless reads are trusted (for a
  * trusted read, zlib's adler32 is skipped too: the caller checks the
  * content).  1 when the blob is not loose: libgit2 reads it. */
-static int read_loose_blob(ledger *l, const git_oid *id, char **data, size_t *len)
+static int read_loose_blob(ledger *l, const git_oid *id, bool trusted, char **data, size_t *len)
 {
 	char hex[GIT_OID_HEXSZ + 1], path[4200], type[8];
 	git_oid got;
 	git_oid_tostr(hex, sizeof hex, id);
 	snprintf(path, sizeof path, "%sobjects/%.2s/%s", git_repository_path(l->repo), hex, hex + 2);
-	int rc = loose_read(path, !reads_trusted, data, len, type);
+	int rc = loose_read(path, !trusted, data, len, type);
 	if (rc)
 		return rc;
 	if (strcmp(type, "blob") == 0 &&
-	    (reads_trusted || (git_odb_hash(&got, *data, *len, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&got, id))))
+	    (trusted || (git_odb_hash(&got, *data, *len, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&got, id))))
 		return 0;
 	free(*data);
 	*data = NULL;
@@ -263,7 +263,7 @@ int ledger_read_at(ledger *l, const char *commit, const char *path, char **data,
 	 * object cut short (loose.h) */
 	size_t n = 0;
 	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	    (rc = read_loose_blob(l, git_tree_entry_id(e), data, &n)) <= 0) {
+	    (rc = read_loose_blob(l, git_tree_entry_id(e), reads_trusted, data, &n)) <= 0) {
 		if (rc == 0 && len)
 			*len = n;
 		goto done;
@@ -648,6 +648,7 @@ struct walk_ctx {
 	int rc;
 	struct tree_memo memo[2]; /* [prev]: the last commit's, [!prev]: this one's */
 	int prev;
+	bool trusted; /* LEDGER_WALK_TRUSTED */
 };
 
 static void memo_clear(struct tree_memo *m)
@@ -687,8 +688,20 @@ static int refuse_change(struct walk_ctx *w, const char *path, bool deleted)
 static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 {
 	git_blob *b = NULL;
+	char *data;
+	size_t len;
 	if (w->want && !w->want(path, w->payload))
 		return 0;
+	/* a loose blob cut short would hang libgit2 (loose.h): read it here */
+	int rc = read_loose_blob(w->l, id, w->trusted, &data, &len);
+	if (rc <= 0) {
+		if (rc == 0)
+			rc = w->cb(w->commit_hex, w->commit_time, path, data, len, w->payload);
+		else
+			error_prefix(rc, _("commit %s adds %s"), w->commit_hex, path);
+		free(data);
+		return w->rc = rc;
+	}
 	if (git_blob_lookup(&b, w->l->repo, id) < 0)
 		return w->rc = git_fail(path);
 	w->rc = w->cb(w->commit_hex, w->commit_time, path, git_blob_rawcontent(b),
@@ -809,13 +822,13 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 	return rc;
 }
 
-static int walk_range(ledger *l, const char *from, const char *to, ledger_want_cb want,
+static int walk_range(ledger *l, const char *from, const char *to, bool trusted, ledger_want_cb want,
 		      ledger_added_cb cb, void *payload)
 {
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	int rc = 0;
-	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload};
+	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload, .trusted = trusted};
 	if (git_revwalk_new(&walk, l->repo) < 0)
 		return git_fail("revwalk");
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
@@ -856,7 +869,7 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	if (flags & LEDGER_WALK_TRUSTED)
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	int rc = walk_range(l, from, to, want, cb, payload);
+	int rc = walk_range(l, from, to, flags & LEDGER_WALK_TRUSTED, want, cb, payload);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
 	return rc;

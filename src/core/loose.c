@@ -64,8 +64,11 @@ static bool inflate_object(const unsigned char *z, size_t zlen, bool check, char
 	unsigned long long n = 0;
 	char *buf = NULL;
 	bool whole = false;
+	/* the size is the file's word: no more is allocated than deflate can
+	 * expand zlen bytes to (1032:1 at most) */
 	if ((zr == Z_OK || zr == Z_STREAM_END) && (hlen = parse_header(head, got, type, &n)) &&
-	    n <= UINT_MAX && got - hlen <= n && (buf = malloc(n + 1))) {
+	    n <= UINT_MAX && n <= (unsigned long long)zlen * 1032 + sizeof head && got - hlen <= n &&
+	    (buf = malloc(n + 1))) {
 		memcpy(buf, head + hlen, got - hlen);
 		s.next_out = (Bytef *)buf + (got - hlen);
 		s.avail_out = (uInt)(n - (got - hlen));
@@ -85,6 +88,13 @@ static bool inflate_object(const unsigned char *z, size_t zlen, bool check, char
 	return true;
 }
 
+bool loose_inflate(const void *z, size_t zlen, bool check, char **data, size_t *len, char type[8])
+{
+	*data = NULL;
+	*len = 0;
+	return inflate_object(z, zlen, check, data, len, type);
+}
+
 int loose_read(const char *path, bool check, char **data, size_t *len, char type[8])
 {
 	struct stat st;
@@ -93,13 +103,23 @@ int loose_read(const char *path, bool check, char **data, size_t *len, char type
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 1 : error_set(ERR_IO, _("cannot read %s: %s"), path, strerror(errno));
-	void *m = fstat(fd, &st) == 0 && st.st_size > 0
-			  ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
-			  : MAP_FAILED;
-	close(fd);
-	bool whole = m != MAP_FAILED && inflate_object(m, (size_t)st.st_size, check, data, len, type);
-	if (m != MAP_FAILED)
-		munmap(m, (size_t)st.st_size);
+	bool whole = false;
+	unsigned char small[16384];
+	if (fstat(fd, &st) != 0)
+		st.st_size = 0; /* reported as damaged below */
+	if (st.st_size > 0 && (size_t)st.st_size <= sizeof small) {
+		/* most objects (events, signatures, trees): a read beats a mapping */
+		ssize_t n = read(fd, small, sizeof small);
+		whole = n == st.st_size && inflate_object(small, (size_t)n, check, data, len, type);
+		close(fd);
+	} else {
+		void *m = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
+					 : MAP_FAILED;
+		close(fd);
+		whole = m != MAP_FAILED && inflate_object(m, (size_t)st.st_size, check, data, len, type);
+		if (m != MAP_FAILED)
+			munmap(m, (size_t)st.st_size);
+	}
 	if (!whole)
 		return error_set(ERR_CONFLICT, _("%s is damaged: not a whole git object (cut short, or not "
 						 "zlib data); check it with git fsck"), path);

@@ -25,5 +25,8 @@
  * file (the object is packed, or absent); ERR_CONFLICT, naming the file,
  * when it is not a whole loose object. */
 int loose_read(const char *path, bool check, char **data, size_t *len, char type[8]);
+/* The same from the zlen bytes of a loose object file at z: true when they
+ * are a whole object (fuzzed by test/fuzz/fuzz_loose.c). */
+bool loose_inflate(const void *z, size_t zlen, bool check, char **data, size_t *len, char type[8]);
 
 #endif

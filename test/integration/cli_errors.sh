@@ -64,3 +64,19 @@ run_err "broken config names the file" "config:[0-9]+: broken config" fb list
 cp "$TMP/config.bak" "$FIELDBOOK_HOME/config"
 check "usage errors exit 2" sh -c "'$FB' list --bogus; [ \$? -eq 2 ]"
 check "unknown command exits 2" sh -c "'$FB' frobnicate; [ \$? -eq 2 ]"
+
+# an event's object cut short on this device's disk: libgit2 1.5 would never return
+# from reading it; reindex and verify stop at once, naming the object, and the
+# index a reindex was rebuilding is kept as it was
+before=$(fb list --status all --json)
+ev=$(git -C "$L" ls-tree -r main | awk '/events\/.*\.json$/ {print $3; exit}')
+obj="$L/objects/${ev:0:2}/${ev:2}"
+check "the event's object is loose" test -f "$obj"
+chmod u+w "$obj"; truncate -s 20 "$obj"
+run_err "reindex names the damaged object (not a hang)" "objects/${ev:0:2}/${ev:2} is damaged: not a whole git object" \
+	timeout 60 "$FB" reindex
+expect_eq "the index is kept as it was" "$(fb list --status all --json)" "$before"
+out=$(timeout 60 "$FB" verify 2>&1); rc=$?
+expect_eq "verify fails" "$rc" 1
+expect_match "verify names the damaged object" "$out" "objects/${ev:0:2}/${ev:2} is damaged"
+check_fails "stock git fsck agrees" git -C "$L" fsck --strict

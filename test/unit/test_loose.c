@@ -151,6 +151,12 @@ static void test_trailing_bytes_and_lying_sizes_are_refused(void **s)
 	assert_int_equal(compress(z, &zlen, (const Bytef *)more, sizeof more - 1), Z_OK);
 	put(path, z, zlen);
 	assert_damaged(path);
+	/* ... or far more than the stream could hold: refused before any allocation */
+	const char huge[] = "blob 4000000000\0hello";
+	zlen = sizeof z;
+	assert_int_equal(compress(z, &zlen, (const Bytef *)huge, sizeof huge - 1), Z_OK);
+	put(path, z, zlen);
+	assert_damaged(path);
 	/* not an object header, not zlib, empty */
 	const char notype[] = "photo 5\0hello";
 	zlen = sizeof z;
