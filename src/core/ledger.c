@@ -649,6 +649,9 @@ struct walk_ctx {
 	struct tree_memo memo[2]; /* [prev]: the last commit's, [!prev]: this one's */
 	int prev;
 	bool trusted; /* LEDGER_WALK_TRUSTED */
+	/* objects/<xx> directories: 0 not looked at yet, 1 absent, 2 present.
+	 * A packed ledger has none: no open() per blob to find that out. */
+	unsigned char loose_dir[256];
 };
 
 static void memo_clear(struct tree_memo *m)
@@ -693,7 +696,13 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 	if (w->want && !w->want(path, w->payload))
 		return 0;
 	/* a loose blob cut short would hang libgit2 (loose.h): read it here */
-	int rc = read_loose_blob(w->l, id, w->trusted, &data, &len);
+	unsigned char *dir = &w->loose_dir[id->id[0]];
+	if (!*dir) {
+		char path[4200];
+		snprintf(path, sizeof path, "%sobjects/%02x", git_repository_path(w->l->repo), id->id[0]);
+		*dir = util_is_dir(path) ? 2 : 1;
+	}
+	int rc = *dir == 2 ? read_loose_blob(w->l, id, w->trusted, &data, &len) : 1;
 	if (rc <= 0) {
 		if (rc == 0)
 			rc = w->cb(w->commit_hex, w->commit_time, path, data, len, w->payload);
