@@ -477,6 +477,55 @@ static void early_wait(struct early *e)
 	}
 }
 
+/* Whether id is in the pack index x (its ids sorted, a fan-out table by
+ * first byte before them). */
+static bool idx_has(const pack_index *x, const git_oid *id)
+{
+	const unsigned char *fan = (const unsigned char *)x->data + 8;
+	uint32_t lo = id->id[0] ? be32(fan + (id->id[0] - 1) * 4) : 0, hi = be32(fan + id->id[0] * 4);
+	if (hi > x->count || lo > hi)
+		return false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int cmp = memcmp(idx_oid(x, mid), id->id, GIT_OID_RAWSZ);
+		if (cmp == 0)
+			return true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+#define MEANWHILE_PACKS 8 /* more packs than this: not worth the lookups */
+
+/* Whether every object dst lacks is in one of the sender's packs. */
+static bool all_packed(copy_ctx *c)
+{
+	struct early *e = c->early;
+	pack_index x[MEANWHILE_PACKS];
+	size_t n = 0;
+	bool all = e->n <= MEANWHILE_PACKS;
+	for (size_t i = 0; all && i < e->n; i++) {
+		char path[4400];
+		snprintf(path, sizeof path, "%s/%s", e->src_dir, e->packs[i].idx_name);
+		if (idx_read(path, &x[n]) == 0)
+			n++;
+		else
+			error_clear(), all = false;
+	}
+	for (size_t k = 0; all && k < c->m.n; k++) {
+		bool found = false;
+		for (size_t i = 0; !found && i < n; i++)
+			found = idx_has(&x[i], &c->m.list[k]);
+		all = found;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(x[i].data);
+	return all;
+}
+
 /* The sender's pack idx_name, indexed ahead, moved into place; 1 when it
  * was not indexed ahead. */
 static int take_early(copy_ctx *c, const char *idx_name)
@@ -737,6 +786,8 @@ int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 	if (rc == 0)
 		rc = collect_missing(src, c.dst_odb, tip, &c.m);
 	ledger_trust_reads(false);
+	if (rc == 0 && c.early && o->meanwhile && c.m.n > 0 && all_packed(&c))
+		rc = o->meanwhile(o->meanwhile_payload);
 	if (rc == 0)
 		early_wait(c.early);
 	if (rc == 0 && c.m.n > 0)

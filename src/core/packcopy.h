@@ -46,6 +46,14 @@ typedef struct {
 	 * device's first fetch): the sender's packs, which it will most
 	 * likely take whole, are indexed while we find what it lacks. */
 	bool first;
+	/* With first: called on this thread while the sender's packs are still
+	 * being indexed, once the walk has found what the receiver lacks and
+	 * every object of it is in one of the sender's packs (none loose: a
+	 * loose object cut short would hang libgit2, see loose.h).  Sync
+	 * validates the sender's history there.  Its non-zero result ends the
+	 * copy: nothing is taken.  May be NULL. */
+	int (*meanwhile)(void *payload);
+	void *meanwhile_payload;
 } packcopy_options;
 
 /* Make every object reachable from tip in src present (and flushed) in dst. */

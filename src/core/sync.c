@@ -378,6 +378,38 @@ done:
  * index-pack on a hub), loose objects from a hub are read back hash-checked
  * before they are taken, and a path hub links only the pusher's own files
  * (packcopy.h).  So the walks skip libgit2's second hash of each object. */
+/* A new device's first fetch from a path hub: the hub's history, validated
+ * from the hub's own packs while they are indexed into our ledger
+ * (packcopy_options.meanwhile).  libgit2 checks the hash of every object
+ * this walk reads (no LEDGER_WALK_TRUSTED), and our indexer hashes the same
+ * objects on their way in: an id names one content, so what is validated
+ * here is what lands in our ledger. */
+struct hub_check {
+	const char *path;
+	char tip[41];
+	bool done;    /* validated: integrate need not walk it again */
+	bool refused; /* the history is not valid: a refusal, not a failed transfer */
+};
+
+static int validate_hub(void *payload)
+{
+	struct hub_check *h = payload;
+	ledger *hub = NULL;
+	if (ledger_open(&hub, h->path) != 0) {
+		error_clear(); /* validated later, from our ledger, as usual */
+		return 0;
+	}
+	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_added, NULL);
+	if (rc == 0)
+		rc = check_merges(ledger_repository(hub), "", h->tip);
+	if (rc == ERR_GIT) /* not a verdict on the history: the hub's files cannot be read */
+		error_prefix(rc, _("%s: the hub's objects are damaged"), h->path);
+	ledger_free(hub);
+	h->done = rc == 0;
+	h->refused = rc != 0;
+	return rc;
+}
+
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
 	int rc = walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
@@ -647,11 +679,12 @@ done:
 	return rc;
 }
 
-static int integrate(workspace *ws, const char *tip, const char *label, sync_summary *s)
+static int integrate(workspace *ws, const char *tip, const char *label, bool validated,
+		     sync_summary *s)
 {
 	git_repository *repo = ledger_repository(ws->ledger);
 	git_oid tip_id, from, to;
-	bool validated = false, has_from = false;
+	bool has_from = false;
 	int rc = 1;
 	if (git_oid_fromstr(&tip_id, tip) < 0)
 		return error_set(ERR_INVALID, _("not a commit id: %s"), tip);
@@ -687,7 +720,7 @@ static int integrate(workspace *ws, const char *tip, const char *label, sync_sum
 
 int sync_integrate(workspace *ws, const char *tip, const char *label, sync_summary *s)
 {
-	int rc = integrate(ws, tip, label, s);
+	int rc = integrate(ws, tip, label, false, s);
 	return rc ? rc : index_sync(ws->index, ws->ledger);
 }
 
@@ -894,6 +927,8 @@ typedef struct {
 	bool refused, capture; /* capture: keep the hub's messages (push) */
 	const char *stage;     /* "fetch" or "push": progress of a path hub's copy */
 	bool first;            /* the ledger is at its bare start: a first fetch */
+	bool validated;        /* the fetched head's history was validated (validate_hub) */
+	bool invalid;          /* ... and refused */
 	char cert_msg[768];
 	int cred_tries;
 } xfer;
@@ -1097,9 +1132,13 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 	else if (git_odb_exists(odb, hub))
 		rc = 1;
 	else {
-		packcopy_options po = {on_packcopy, x, false, x->first};
+		struct hub_check hc = {.path = t->path};
+		git_oid_tostr(hc.tip, sizeof hc.tip, hub);
+		packcopy_options po = {on_packcopy, x, false, x->first, validate_hub, &hc};
 		x->stage = "fetch";
 		rc = packcopy_run(h, repo, hub, &po);
+		x->validated = rc == 0 && hc.done;
+		x->invalid = hc.refused;
 		rc = rc ? rc : 1;
 	}
 	git_odb_free(odb);
@@ -1211,7 +1250,7 @@ static int push_path_checked(ledger *hub, git_repository *src, const git_oid *ol
 		return git_fail(_("reading the hub's head"));
 	if ((r == GIT_ENOTFOUND) != (old == NULL) || (old && !git_oid_equal(&cur, old)))
 		return hub_moved(x);
-	packcopy_options po = {on_packcopy, x, true, false}; /* our own ledger */
+	packcopy_options po = {on_packcopy, x, true, false, NULL, NULL}; /* our own ledger */
 	int rc = packcopy_run(src, dst, new, &po);
 	if (rc)
 		return rc;
@@ -1315,14 +1354,15 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 	char hub_hex[41] = "", head_hex[41];
 	const char *label = t->name[0] ? t->name : t->url;
 	x->first = ledger_at_start(ws->ledger);
+	x->validated = x->invalid = false;
 	int found = fetch(repo, t, x, &hub), rc;
 	if (found < 0)
-		return found;
+		return x->invalid ? refuse(s, found) : found;
 	if (found)
 		git_oid_tostr(hub_hex, sizeof hub_hex, &hub);
 	snprintf(s->hub_head, sizeof s->hub_head, "%s", hub_hex);
 	if ((rc = check_rewrite(repo, t, found ? &hub : NULL)) ||
-	    (found && (rc = integrate(ws, hub_hex, label, s))))
+	    (found && (rc = integrate(ws, hub_hex, label, x->validated, s))))
 		return refuse(s, rc);
 	if (found)
 		set_tracking(repo, t, &hub);

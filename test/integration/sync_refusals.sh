@@ -92,9 +92,9 @@ good=$(git -C "$TMP/hub.git" rev-parse main)
 
 # --- the client, syncing from a hub tampered with directly ----------------------
 git clone -q --bare "$TMP/hub.git" "$TMP/bad.git"  # no hooks: anything goes in
-# --no-push: when B's start commit differs from A's (another second), B
-# merges; pushing that merge would put a commit the tampered pushes below
-# then drop, and B would see a rewritten history instead of the tampering.
+# --no-push: B takes the hub's history as it is (it has recorded nothing);
+# were it to push a commit of its own, the tampered pushes below would drop
+# it, and B would see a rewritten history instead of the tampering.
 check "B syncs from the (still good) hub copy" dev B sync "$TMP/bad.git" --no-push
 bgood=$(git -C "$TMP/B/ledger.git" rev-parse main)
 blist=$(dev B list --json)
@@ -110,6 +110,29 @@ for c in "${cases[@]}"; do
 	git -C "$TMP/bad.git" update-ref refs/heads/main "$good"
 done
 expect_eq "client: the case list is unchanged" "$(dev B list --json)" "$blist"
+
+# the same tamperings met by a new device's first fetch from a packed hub (after
+# git gc): the hub's history is validated from its pack while the pack is indexed
+dev E init --officer 3101-0005 --name 孙七 --unit HZ01 >/dev/null
+estart=$(git -C "$TMP/E/ledger.git" rev-parse main)
+for c in "${cases[@]}"; do
+	IFS='|' read -r kind fn msg <<<"$c"
+	reset_clone "$good"
+	$fn
+	rm -rf "$TMP/packed.git" && git init -q --bare "$TMP/packed.git"
+	tgit push -q -f "$TMP/packed.git" HEAD:main 2>/dev/null
+	git -C "$TMP/packed.git" repack -q -a -d && git -C "$TMP/packed.git" prune-packed
+	out=$(dev E sync "$TMP/packed.git" --no-push 2>&1); rc=$?
+	expect_eq "first fetch: $kind is refused" "$rc" 1
+	expect_match "first fetch: $kind: the message names commit and path" "$out" "refused: .*$msg"
+	expect_eq "first fetch: $kind: the new device did not move" "$(git -C "$TMP/E/ledger.git" rev-parse main)" "$estart"
+done
+expect_eq "first fetch: nothing of the tampered hubs was kept" "$(ls "$TMP"/E/ledger.git/objects/pack/ 2>/dev/null)" ""
+rm -rf "$TMP/packed.git" && git clone -q --bare --no-local "$TMP/hub.git" "$TMP/packed.git"
+git -C "$TMP/packed.git" repack -q -a -d
+check "first fetch: the new device takes a good packed hub" dev E sync "$TMP/packed.git" --no-push
+expect_eq "first fetch: ... as it is" "$(git -C "$TMP/E/ledger.git" rev-parse main)" "$good"
+check "first fetch: git fsck --strict on the new device" git -C "$TMP/E/ledger.git" fsck --strict
 
 # history rewritten on the hub: the client remembers what it saw
 reset_clone "$good"
@@ -180,7 +203,8 @@ dev D init --officer 3101-0004 --name 赵六 --unit HZ01 >/dev/null
 dstart=$(git -C "$TMP/D/ledger.git" rev-parse main)
 out=$(dev D sync "$TMP/bad4.git" --no-push 2>&1); rc=$?
 expect_eq "client: a damaged pack on a path hub is refused (first fetch)" "$rc" 1
-expect_match "client: the message names the pack" "$out" "bad4.git/objects/pack/pack-[0-9a-f]+\.pack"
+# (named by the indexer, or by the walk that validates the hub's history from its pack meanwhile)
+expect_match "client: the message names the hub and the damage" "$out" "bad4.git(/objects/pack/pack-[0-9a-f]+\.pack: |: the hub's objects are damaged: )"
 expect_eq "client: the new device did not move" "$(git -C "$TMP/D/ledger.git" rev-parse main)" "$dstart"
 expect_eq "client: no pack was taken" "$(ls "$TMP"/D/ledger.git/objects/pack/ 2>/dev/null)" ""
 expect_eq "client: no staging directory is left (first fetch)" "$(ls -d "$TMP"/D/ledger.git/objects/incoming-* 2>/dev/null)" ""
