@@ -831,13 +831,63 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 	return rc;
 }
 
+/* The commits after `from` up to `to` when they are a line of at most
+ * CHAIN_MAX single-parent commits, oldest first (*n = 0 when to == from);
+ * false otherwise.  libgit2's revwalk, which a hidden commit makes stop by
+ * commit time, read the whole history when a device's clock was behind
+ * its ledger's newest commit: 2.5 s and 260 MB per event at 100k cases. */
+#define CHAIN_MAX 256
+static bool chain_range(git_repository *repo, const git_oid *from, const git_oid *to,
+			git_oid chain[CHAIN_MAX], size_t *n)
+{
+	git_oid at = *to;
+	*n = 0;
+	while (!git_oid_equal(&at, from)) {
+		git_commit *c = NULL;
+		if (*n == CHAIN_MAX || git_commit_lookup(&c, repo, &at) < 0) {
+			git_error_clear();
+			return false;
+		}
+		bool single = git_commit_parentcount(c) == 1;
+		chain[(*n)++] = at;
+		if (single)
+			at = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+		if (!single)
+			return false;
+	}
+	for (size_t i = 0; i < *n / 2; i++) { /* oldest first */
+		git_oid t = chain[i];
+		chain[i] = chain[*n - 1 - i];
+		chain[*n - 1 - i] = t;
+	}
+	return true;
+}
+
+static int walk_oid(struct walk_ctx *w, const git_oid *id)
+{
+	git_commit *c;
+	if (git_commit_lookup(&c, w->l->repo, id) < 0)
+		return git_fail("commit");
+	int rc = walk_commit(w, c);
+	git_commit_free(c);
+	return rc;
+}
+
 static int walk_range(ledger *l, const char *from, const char *to, bool trusted, ledger_want_cb want,
 		      ledger_added_cb cb, void *payload)
 {
 	git_revwalk *walk = NULL;
-	git_oid oid;
+	git_oid oid, from_id, chain[CHAIN_MAX];
+	size_t n = 0;
 	int rc = 0;
 	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload, .trusted = trusted};
+	if (from && *from && git_oid_fromstr(&from_id, from) == 0 && git_oid_fromstr(&oid, to) == 0 &&
+	    chain_range(l->repo, &from_id, &oid, chain, &n)) {
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = walk_oid(&w, &chain[i]);
+		goto done;
+	}
 	if (git_revwalk_new(&walk, l->repo) < 0)
 		return git_fail("revwalk");
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
@@ -850,15 +900,8 @@ static int walk_range(ledger *l, const char *from, const char *to, bool trusted,
 		rc = git_fail(from);
 		goto done;
 	}
-	while (rc == 0 && git_revwalk_next(&oid, walk) == 0) {
-		git_commit *c;
-		if (git_commit_lookup(&c, l->repo, &oid) < 0) {
-			rc = git_fail("commit");
-			break;
-		}
-		rc = walk_commit(&w, c);
-		git_commit_free(c);
-	}
+	while (rc == 0 && git_revwalk_next(&oid, walk) == 0)
+		rc = walk_oid(&w, &oid);
 done:
 	memo_clear(&w.memo[0]);
 	memo_clear(&w.memo[1]);
@@ -884,12 +927,47 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
 	return rc;
 }
 
+/* Whether `a` is among the first NEAR_STEPS commits behind `d` (breadth
+ * first), without regard to commit times. */
+#define NEAR_STEPS 4096
+static bool near_ancestor(git_repository *repo, const git_oid *a, const git_oid *d)
+{
+	git_oid *queue = malloc(NEAR_STEPS * sizeof *queue);
+	size_t head = 0, tail = 0;
+	bool found = false;
+	if (!queue)
+		return false;
+	queue[tail++] = *d;
+	while (!found && head < tail) {
+		git_commit *c = NULL;
+		if (git_commit_lookup(&c, repo, &queue[head++]) < 0)
+			break;
+		for (unsigned i = 0; i < git_commit_parentcount(c) && !found; i++) {
+			const git_oid *p = git_commit_parent_id(c, i);
+			found = git_oid_equal(p, a);
+			if (tail < NEAR_STEPS)
+				queue[tail++] = *p;
+		}
+		git_commit_free(c);
+	}
+	git_error_clear();
+	free(queue);
+	return found;
+}
+
+/* libgit2's merge-base walk stops by commit time: a device whose clock is
+ * behind the ledger's newest commit (or a hub commit from a clock ahead)
+ * made it read the whole history for every event (6 s, 500 MB at 100k
+ * cases).  The usual questions (is the index's head just behind the new
+ * head? is the hub's head behind ours, a few syncs' events back?) are
+ * answered by the nearest parents first. */
 bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant)
 {
 	git_oid a, d;
 	if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&d, descendant) < 0)
 		return false;
-	return git_oid_equal(&a, &d) || git_graph_descendant_of(l->repo, &d, &a) == 1;
+	return git_oid_equal(&a, &d) || near_ancestor(l->repo, &a, &d) ||
+	       git_graph_descendant_of(l->repo, &d, &a) == 1;
 }
 
 /* The id of FIELDBOOK in the tree of commit `hex`, and that tree's size. */

@@ -622,6 +622,17 @@ done:
 	return rc;
 }
 
+/* Is `d` `a` or a descendant of it?  ledger_is_ancestor looks at the
+ * nearest parents first: libgit2's own walk stops by commit time and reads
+ * the whole history when a device's clock was behind or ahead. */
+static bool descends(ledger *l, const git_oid *d, const git_oid *a)
+{
+	char dh[41], ah[41];
+	git_oid_tostr(dh, sizeof dh, d);
+	git_oid_tostr(ah, sizeof ah, a);
+	return ledger_is_ancestor(l, ah, dh);
+}
+
 /* One attempt to move our branch to include theirs.  1 = raced, retry. */
 static int integrate_once(workspace *ws, const git_oid *tip, const char *label, bool *validated,
 			  sync_summary *s, git_oid *moved_from, git_oid *moved_to)
@@ -642,7 +653,7 @@ static int integrate_once(workspace *ws, const git_oid *tip, const char *label, 
 		rc = git_fail(_("reading the ledger head"));
 		goto done;
 	}
-	if (ours && (git_oid_equal(&head_id, tip) || git_graph_descendant_of(repo, &head_id, tip) == 1))
+	if (ours && descends(ws->ledger, &head_id, tip))
 		goto done; /* nothing new */
 	if (!*validated) {
 		if ((rc = sync_validate(ws->ledger, head, tip_hex)))
@@ -652,7 +663,7 @@ static int integrate_once(workspace *ws, const git_oid *tip, const char *label, 
 	/* a ledger that has recorded nothing takes the hub's history as it is:
 	 * no merge commit to sign, and nothing of ours is left behind */
 	bool adopt = ours && ledger_is_bare_start(ws->ledger, head, tip_hex);
-	if (!ours || adopt || git_graph_descendant_of(repo, tip, &head_id) == 1) {
+	if (!ours || adopt || descends(ws->ledger, tip, &head_id)) {
 		new_id = *tip;
 		s->fast_forward = true;
 	} else if ((rc = make_merge(ws, ours, theirs, label, &new_id))) {
@@ -1287,13 +1298,14 @@ static int push_path(git_repository *src, const target *t, const git_oid *old, c
 
 /* --- the sync loop ------------------------------------------------------------------ */
 
-static int check_rewrite(git_repository *repo, const target *t, const git_oid *hub)
+static int check_rewrite(ledger *l, const target *t, const git_oid *hub)
 {
+	git_repository *repo = ledger_repository(l);
 	git_oid seen;
 	char a[41], b[41];
 	if (git_reference_name_to_id(&seen, repo, t->track) < 0)
 		return 0;
-	if (hub && (git_oid_equal(hub, &seen) || git_graph_descendant_of(repo, hub, &seen) == 1))
+	if (hub && descends(l, hub, &seen))
 		return 0;
 	git_oid_tostr(a, sizeof a, &seen);
 	if (!hub)
@@ -1361,7 +1373,7 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 	if (found)
 		git_oid_tostr(hub_hex, sizeof hub_hex, &hub);
 	snprintf(s->hub_head, sizeof s->hub_head, "%s", hub_hex);
-	if ((rc = check_rewrite(repo, t, found ? &hub : NULL)) ||
+	if ((rc = check_rewrite(ws->ledger, t, found ? &hub : NULL)) ||
 	    (found && (rc = integrate(ws, hub_hex, label, x->validated, s))))
 		return refuse(s, rc);
 	if (found)
@@ -1549,7 +1561,6 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 
 int sync_hook_check(ledger *hub, const char *old, const char *new, const char *ref)
 {
-	git_repository *repo = ledger_repository(hub);
 	git_oid o, n;
 	if (strcmp(ref, LEDGER_REF) != 0)
 		return error_set(ERR_CONFLICT, _("%s: only %s can be pushed to a fieldbook hub"), ref,
@@ -1558,8 +1569,7 @@ int sync_hook_check(ledger *hub, const char *old, const char *new, const char *r
 		return error_set(ERR_INVALID, _("%s: not a ref update: %s %s"), ref, old, new);
 	if (git_oid_is_zero(&n))
 		return error_set(ERR_CONFLICT, _("%s: deleting the ledger branch is not allowed"), ref);
-	if (!git_oid_is_zero(&o) && !git_oid_equal(&o, &n) &&
-	    git_graph_descendant_of(repo, &n, &o) != 1)
+	if (!git_oid_is_zero(&o) && !descends(hub, &n, &o))
 		return error_set(ERR_CONFLICT,
 				 _("%s: %s does not contain the hub's head %s: rewriting the ledger's "
 				   "history is not allowed (force-push refused)"), ref, new, old);

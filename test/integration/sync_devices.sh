@@ -96,6 +96,37 @@ expect_match "hub: the hook runs fieldbook hook pre-receive" "$(cat "$TMP/hub.gi
 check_fails "hub-init refuses a non-empty directory" "$TOP/sync/hub-init" "$TMP/hub.git"
 scenario path "$TMP/hub.git" "$TMP/hub.git"
 
+# --- clocks that disagree ----------------------------------------------------------
+# Device K's clock is a year ahead: after a sync every commit of L, whose
+# clock is right, is older than the hub's newest.  libgit2 walks history by
+# commit time; fieldbook's record, index and sync must not depend on it.
+"$TOP/sync/hub-init" "$TMP/skew.git" >/dev/null
+K() { FIELDBOOK_NOW=2027-12-01T08:00:00Z dev skewk "$@"; }
+K init --officer 3101-0003 --name 王芳 --unit HZ01 >/dev/null
+check "clocks: init device L" dev skewl init --officer 3101-0004 --name 赵磊 --unit HZ01
+KC=$(K case new --form signboard --address "延安路1号" --lat 24.41 --lon 111.56)
+check "clocks: K (a year ahead) pushes" K sync "$TMP/skew.git"
+check "clocks: L takes the hub's history" dev skewl sync "$TMP/skew.git"
+for i in 1 2 3; do dev skewl note "$KC" "L: 第${i}次回访" >/dev/null; done
+expect_match "clocks: L's events behind the newest commit are indexed" \
+	"$(dev skewl show "$KC" --json | jq '.timeline | length')" '^4$'
+check "clocks: L pushes (fast-forward, older commits on top)" dev skewl sync "$TMP/skew.git"
+K note "$KC" "K: 已整改" >/dev/null
+dev skewl note "$KC" "L: 复查" >/dev/null
+check "clocks: K syncs (merge)" K sync "$TMP/skew.git"
+check "clocks: L syncs (merge)" dev skewl sync "$TMP/skew.git"
+check "clocks: K syncs again" K sync "$TMP/skew.git"
+expect_eq "clocks: heads equal on K, L and the hub" \
+	"$(git -C "$TMP/skewk/ledger.git" rev-parse main) $(git -C "$TMP/skewl/ledger.git" rev-parse main)" \
+	"$(git -C "$TMP/skew.git" rev-parse main) $(git -C "$TMP/skew.git" rev-parse main)"
+expect_eq "clocks: show --json equal on K and L" "$(K show "$KC" --json)" "$(dev skewl show "$KC" --json)"
+expect_match "clocks: the timeline has all 6 events" "$(dev skewl show "$KC" --json | jq '.timeline | length')" '^6$'
+expect_eq "clocks: every event on the hub once" "$(unique_events_in "$TMP/skew.git")" 6
+check "clocks: git fsck --strict on the hub" git -C "$TMP/skew.git" fsck --strict
+before=$(dev skewl list --json)
+dev skewl reindex >/dev/null 2>&1
+expect_eq "clocks: reindex equals the incremental index" "$(dev skewl list --json)" "$before"
+
 # remotes
 check "remote add" dev patha remote add station "$TMP/hub.git"
 expect_match "remote list" "$(dev patha remote list)" "^station +$TMP/hub.git"

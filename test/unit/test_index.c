@@ -251,6 +251,52 @@ static void test_bad_event_files_are_reported_not_dropped(void **state)
 	json_decref(p);
 }
 
+/* Files added between two commits, counted by ledger_walk_added. */
+static int added_between(struct fx *f, const char *from, const char *to)
+{
+	int n = 0;
+	assert_int_equal(ledger_walk_added(f->l, from, to, 0, NULL, count_cb, &n), 0);
+	return n;
+}
+
+/* A device whose clock is behind its ledger's newest commit (set back, or
+ * after a hub brought commits from a clock ahead): every commit is older
+ * than the one before it.  libgit2's walks stop by commit time, so the
+ * ledger takes its own path for short ranges (a few parents) and libgit2's
+ * for long ones: both must give the same answers. */
+static void test_clock_behind_the_ledger(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 300 };
+	char ids[N + 1][41];
+	ledger_author back = author;
+	for (long i = 1; i <= N; i++) {
+		json_t *ev = event_new(i == 1 ? "case.opened" : "note.added", CASE_ID, 1795000000 - i * 60,
+				       "3101-0042", "abc123", i);
+		char path[256], *text = event_dump(ev);
+		event_path(CASE_ID, event_str(ev, "id"), path, sizeof path);
+		ledger_file file = {path, text, strlen(text)};
+		back.when = author.when - i * 3600;
+		assert_int_equal(ledger_append(f->l, &file, 1, &back, "event", ids[i]), 0);
+		free(text);
+		json_decref(ev);
+		if (i <= 3 || i % 100 == 0)
+			assert_int_equal(index_sync(f->ix, f->l), 0);
+	}
+	json_t *rows;
+	assert_int_equal(index_case_events(f->ix, CASE_ID, &rows), 0);
+	assert_int_equal(json_array_size(rows), N);
+	json_decref(rows);
+	assert_int_equal(added_between(f, ids[N - 1], ids[N]), 1);
+	assert_int_equal(added_between(f, ids[N - 100], ids[N]), 100);
+	assert_int_equal(added_between(f, ids[1], ids[N]), N - 1); /* past the short path */
+	assert_int_equal(added_between(f, "", ids[N]), N + 1);     /* and the roster marker */
+	assert_true(ledger_is_ancestor(f->l, ids[N - 1], ids[N]));
+	assert_true(ledger_is_ancestor(f->l, ids[1], ids[N]));
+	assert_false(ledger_is_ancestor(f->l, ids[N], ids[N - 1]));
+	assert_false(ledger_is_ancestor(f->l, ids[N], ids[1]));
+}
+
 static void test_newer_schema_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -274,6 +320,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_draft_of_a_recorded_event_is_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_event_files_are_reported_not_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_behind_the_ledger, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
