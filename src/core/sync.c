@@ -298,21 +298,69 @@ static bool parent_has(struct merge_check *m, const char *path, const git_oid *i
 	return false;
 }
 
-static int merge_delta(const git_diff_delta *d, float progress, void *p)
+static int merge_refuse(struct merge_check *m, bool deleted, const char *path)
 {
-	struct merge_check *m = p;
-	const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
-	if (d->status == GIT_DELTA_DELETED)
-		m->rc = error_set(ERR_CONFLICT, _("merge commit %s deletes %s: the ledger is append-only"),
-				  m->hex, path);
-	else if (d->status != GIT_DELTA_ADDED)
-		m->rc = error_set(ERR_CONFLICT, _("merge commit %s modifies %s: the ledger is append-only"),
-				  m->hex, path);
-	else if (!parent_has(m, path, &d->new_file.id))
-		m->rc = error_set(ERR_CONFLICT,
-				  _("merge commit %s adds %s, which none of its parents holds: "
-				    "a merge may only join its parents"), m->hex, path);
-	return m->rc ? -1 : 0;
+	if (deleted)
+		return m->rc = error_set(ERR_CONFLICT,
+					 _("merge commit %s deletes %s: the ledger is append-only"), m->hex,
+					 path);
+	return m->rc = error_set(ERR_CONFLICT, _("merge commit %s modifies %s: the ledger is append-only"),
+				 m->hex, path);
+}
+
+/* A file the merge adds to one parent's tree must be another parent's. */
+static int merge_added_file(struct merge_check *m, const char *path, const git_oid *id)
+{
+	if (parent_has(m, path, id))
+		return 0;
+	return m->rc = error_set(ERR_CONFLICT,
+				 _("merge commit %s adds %s, which none of its parents holds: "
+				   "a merge may only join its parents"), m->hex, path);
+}
+
+/* What the merge's tree `new` changes against a parent's `old` (NULL: an
+ * added directory), descending only where the ids differ: a merge of a
+ * day's work costs that day's directories, not the ledger's 100k cases
+ * (git_diff_tree_to_tree went through every entry: 1.5 s per parent). */
+static int merge_compare(struct merge_check *m, git_repository *repo, const git_tree *old,
+			 const git_tree *new, const char *dir)
+{
+	char path[4096];
+	int rc = 0;
+	for (size_t i = 0; old && rc == 0 && i < git_tree_entrycount(old); i++) {
+		const git_tree_entry *o = git_tree_entry_byindex(old, i);
+		snprintf(path, sizeof path, "%s%s", dir, git_tree_entry_name(o));
+		if (!git_tree_entry_byname(new, git_tree_entry_name(o)))
+			rc = merge_refuse(m, true, path);
+	}
+	for (size_t i = 0; rc == 0 && i < git_tree_entrycount(new); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(new, i);
+		const git_tree_entry *o = old ? git_tree_entry_byname(old, git_tree_entry_name(e)) : NULL;
+		snprintf(path, sizeof path, "%s%s", dir, git_tree_entry_name(e));
+		if (o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)) &&
+		    git_tree_entry_filemode(o) == git_tree_entry_filemode(e))
+			continue;
+		bool tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
+		if (o && (!tree || git_tree_entry_type(o) != GIT_OBJECT_TREE)) {
+			rc = merge_refuse(m, false, path);
+		} else if (!tree) {
+			rc = merge_added_file(m, path, git_tree_entry_id(e));
+		} else {
+			git_tree *a = NULL, *b = NULL;
+			size_t n = strlen(path);
+			if (n + 2 > sizeof path)
+				return m->rc = error_set(ERR_CONFLICT, _("path too long: %s"), path);
+			path[n] = '/', path[n + 1] = '\0';
+			if ((o && git_tree_lookup(&a, repo, git_tree_entry_id(o)) < 0) ||
+			    git_tree_lookup(&b, repo, git_tree_entry_id(e)) < 0)
+				rc = git_fail(m->hex);
+			else
+				rc = merge_compare(m, repo, a, b, path);
+			git_tree_free(a);
+			git_tree_free(b);
+		}
+	}
+	return rc;
 }
 
 static int check_merge_commit(git_repository *repo, git_commit *c)
@@ -333,14 +381,8 @@ static int check_merge_commit(git_repository *repo, git_commit *c)
 			rc = git_fail(hex);
 		git_commit_free(pc);
 	}
-	for (m.self = 0; m.self < m.n && rc == 0; m.self++) {
-		git_diff *diff = NULL;
-		if (git_diff_tree_to_tree(&diff, repo, m.parents[m.self], tree, NULL) < 0)
-			rc = git_fail(hex);
-		else if (git_diff_foreach(diff, merge_delta, NULL, NULL, NULL, &m) < 0)
-			rc = m.rc ? m.rc : git_fail(hex);
-		git_diff_free(diff);
-	}
+	for (m.self = 0; m.self < m.n && rc == 0; m.self++)
+		rc = merge_compare(&m, repo, m.parents[m.self], tree, "");
 	for (unsigned i = 0; i < m.n; i++)
 		git_tree_free(m.parents[i]);
 	git_tree_free(tree);

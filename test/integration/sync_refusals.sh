@@ -44,6 +44,22 @@ t_merge_delete() {
 	tgit rm -q --cached "$EV" && tree=$(tgit write-tree) &&
 		tgit reset -q --hard "$(tgit commit-tree "$tree" -p HEAD -p HEAD~1 -m 'merge that drops')"
 }
+# a merge whose tree changes an event of its parents, or adds one neither holds
+# (in a new day's directory: the check descends into what no parent has)
+t_merge_modify() {
+	local tree blob
+	blob=$(echo '{}' | tgit hash-object -w --stdin) &&
+		tgit update-index --cacheinfo "100644,$blob,$EV" && tree=$(tgit write-tree) &&
+		tgit reset -q --hard "$(tgit commit-tree "$tree" -p HEAD -p HEAD~1 -m 'merge that edits')"
+}
+t_merge_add() {
+	local tree blob
+	blob=$(echo '{}' | tgit hash-object -w --stdin) &&
+		tgit update-index --add --cacheinfo \
+			"100644,$blob,cases/2099/01/01/HZ01-20990101-zzzzzz-1/events/20990101T000000Z-zzzzzz-000001.json" &&
+		tree=$(tgit write-tree) &&
+		tgit reset -q --hard "$(tgit commit-tree "$tree" -p HEAD -p HEAD~1 -m 'merge that adds')"
+}
 
 # kind | tampering | what the message must say
 cases=(
@@ -56,6 +72,8 @@ cases=(
 	"event id not its file name|t_wrong_id|\"id\" is not the file name"
 	"photo whose content is not its name|t_bad_photo|photo .* sha256"
 	"merge that drops a file|t_merge_delete|merge commit [0-9a-f]{40} deletes cases/"
+	"merge that edits an event|t_merge_modify|merge commit [0-9a-f]{40} modifies cases/.*/events/.*\\.json"
+	"merge that adds a file of neither parent|t_merge_add|merge commit [0-9a-f]{40} adds cases/2099/01/01/HZ01-20990101-zzzzzz-1/events/.*, which none of its parents holds"
 )
 
 # --- the hub hook, stock git pushing ------------------------------------------
