@@ -649,6 +649,8 @@ struct walk_ctx {
 	struct tree_memo memo[2]; /* [prev]: the last commit's, [!prev]: this one's */
 	int prev;
 	bool trusted; /* LEDGER_WALK_TRUSTED */
+	/* ledger_merge_added: added files go to merge_cb (path, id), unread */
+	ledger_merge_added_cb merge_cb;
 	/* objects/<xx> directories: 0 not looked at yet, 1 absent, 2 present.
 	 * A packed ledger has none: no open() per blob to find that out. */
 	unsigned char loose_dir[256];
@@ -682,10 +684,14 @@ static int old_tree_lookup(struct walk_ctx *w, git_tree **out, const git_oid *id
 
 static int refuse_change(struct walk_ctx *w, const char *path, bool deleted)
 {
-	return w->rc = error_set(ERR_CONFLICT,
-				 deleted ? _("commit %s deletes %s: the ledger is append-only")
-					 : _("commit %s modifies %s: the ledger is append-only"),
-				 w->commit_hex, path);
+	const char *msg;
+	if (w->merge_cb)
+		msg = deleted ? _("merge commit %s deletes %s: the ledger is append-only")
+			      : _("merge commit %s modifies %s: the ledger is append-only");
+	else
+		msg = deleted ? _("commit %s deletes %s: the ledger is append-only")
+			      : _("commit %s modifies %s: the ledger is append-only");
+	return w->rc = error_set(ERR_CONFLICT, msg, w->commit_hex, path);
 }
 
 static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
@@ -693,6 +699,11 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 	git_blob *b = NULL;
 	char *data;
 	size_t len;
+	if (w->merge_cb) {
+		char hex[41];
+		git_oid_tostr(hex, sizeof hex, id);
+		return w->rc = w->merge_cb(path, hex, w->payload);
+	}
 	if (w->want && !w->want(path, w->payload))
 		return 0;
 	/* a loose blob cut short would hang libgit2 (loose.h): read it here */
@@ -727,12 +738,13 @@ static int compare_trees(struct walk_ctx *w, const git_tree *old, const git_tree
 static int compare_entry(struct walk_ctx *w, const git_tree_entry *o, const git_tree_entry *e,
 			 const char *prefix)
 {
-	if (o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)))
+	bool same_mode = o && git_tree_entry_filemode(o) == git_tree_entry_filemode(e);
+	if (same_mode && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)))
 		return 0; /* same subtree or blob: nothing new below */
 	char path[1024];
 	snprintf(path, sizeof path, "%s%s", prefix, git_tree_entry_name(e));
 	bool is_tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
-	if (o && (!is_tree || git_tree_entry_type(o) != GIT_OBJECT_TREE))
+	if (o && (!is_tree || !same_mode))
 		return refuse_change(w, path, false);
 	if (!is_tree)
 		return report_blob(w, path, git_tree_entry_id(e));
@@ -828,6 +840,27 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 	git_tree_free(old);
 	git_tree_free(new);
 	w->prev = !w->prev;
+	return rc;
+}
+
+int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_merge_added_cb cb,
+		       void *payload)
+{
+	struct walk_ctx w = {.l = l, .merge_cb = cb, .payload = payload, .commit_hex = merge};
+	git_oid id;
+	git_commit *c = NULL, *p = NULL;
+	git_tree *old = NULL, *new = NULL;
+	int rc = git_oid_fromstr(&id, merge) < 0 || git_commit_lookup(&c, l->repo, &id) < 0 ||
+			 git_commit_parent(&p, c, parent) < 0 || git_commit_tree(&old, p) < 0 ||
+			 git_commit_tree(&new, c) < 0
+		     ? git_fail(merge)
+		     : compare_trees(&w, old, new, "");
+	memo_clear(&w.memo[0]);
+	memo_clear(&w.memo[1]);
+	git_tree_free(old);
+	git_tree_free(new);
+	git_commit_free(p);
+	git_commit_free(c);
 	return rc;
 }
 

@@ -105,6 +105,17 @@ typedef bool (*ledger_want_cb)(const char *path, void *payload);
 int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_walk_flags flags,
 		      ledger_want_cb want, ledger_added_cb cb, void *payload);
 
+/* Called for each file a merge's tree adds to one parent's: its path and
+ * blob id (hex), the blob not read.  Return non-zero to stop. */
+typedef int (*ledger_merge_added_cb)(const char *path, const char *blob, void *payload);
+
+/* The files merge commit `merge` (hex) adds to the tree of its parent
+ * number `parent`, by the walk's comparison (descending only where the ids
+ * differ); a path it modifies or deletes is ERR_CONFLICT naming the merge
+ * commit and the path. */
+int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_merge_added_cb cb,
+		       void *payload);
+
 /* Is `ancestor` (hex) reachable from `descendant` (hex) or equal to it? */
 bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant);
 /* Whether `commit` is a ledger's bare start (ledger_create's root commit:

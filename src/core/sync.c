@@ -281,7 +281,6 @@ struct merge_check {
 	git_tree *parents[MAX_PARENTS];
 	unsigned n, self;
 	const char *hex;
-	int rc;
 };
 
 static bool parent_has(struct merge_check *m, const char *path, const git_oid *id)
@@ -298,83 +297,28 @@ static bool parent_has(struct merge_check *m, const char *path, const git_oid *i
 	return false;
 }
 
-static int merge_refuse(struct merge_check *m, bool deleted, const char *path)
+/* ledger_merge_added: a file the merge adds to one parent's tree must be
+ * another parent's. */
+static int merge_added_file(const char *path, const char *blob, void *payload)
 {
-	if (deleted)
-		return m->rc = error_set(ERR_CONFLICT,
-					 _("merge commit %s deletes %s: the ledger is append-only"), m->hex,
-					 path);
-	return m->rc = error_set(ERR_CONFLICT, _("merge commit %s modifies %s: the ledger is append-only"),
-				 m->hex, path);
-}
-
-/* A file the merge adds to one parent's tree must be another parent's. */
-static int merge_added_file(struct merge_check *m, const char *path, const git_oid *id)
-{
-	if (parent_has(m, path, id))
+	struct merge_check *m = payload;
+	git_oid id;
+	if (git_oid_fromstr(&id, blob) == 0 && parent_has(m, path, &id))
 		return 0;
-	return m->rc = error_set(ERR_CONFLICT,
-				 _("merge commit %s adds %s, which none of its parents holds: "
-				   "a merge may only join its parents"), m->hex, path);
+	return error_set(ERR_CONFLICT,
+			 _("merge commit %s adds %s, which none of its parents holds: "
+			   "a merge may only join its parents"), m->hex, path);
 }
 
-/* What the merge's tree `new` changes against a parent's `old` (NULL: an
- * added directory), descending only where the ids differ: a merge of a
- * day's work costs that day's directories, not the ledger's 100k cases
- * (git_diff_tree_to_tree went through every entry: 1.5 s per parent). */
-static int merge_compare(struct merge_check *m, git_repository *repo, const git_tree *old,
-			 const git_tree *new, const char *dir)
-{
-	char path[4096];
-	int rc = 0;
-	for (size_t i = 0; old && rc == 0 && i < git_tree_entrycount(old); i++) {
-		const git_tree_entry *o = git_tree_entry_byindex(old, i);
-		snprintf(path, sizeof path, "%s%s", dir, git_tree_entry_name(o));
-		if (!git_tree_entry_byname(new, git_tree_entry_name(o)))
-			rc = merge_refuse(m, true, path);
-	}
-	for (size_t i = 0; rc == 0 && i < git_tree_entrycount(new); i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(new, i);
-		const git_tree_entry *o = old ? git_tree_entry_byname(old, git_tree_entry_name(e)) : NULL;
-		snprintf(path, sizeof path, "%s%s", dir, git_tree_entry_name(e));
-		if (o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)) &&
-		    git_tree_entry_filemode(o) == git_tree_entry_filemode(e))
-			continue;
-		bool tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
-		if (o && (!tree || git_tree_entry_type(o) != GIT_OBJECT_TREE)) {
-			rc = merge_refuse(m, false, path);
-		} else if (!tree) {
-			rc = merge_added_file(m, path, git_tree_entry_id(e));
-		} else {
-			git_tree *a = NULL, *b = NULL;
-			size_t n = strlen(path);
-			if (n + 2 > sizeof path)
-				return m->rc = error_set(ERR_CONFLICT, _("path too long: %s"), path);
-			path[n] = '/', path[n + 1] = '\0';
-			if ((o && git_tree_lookup(&a, repo, git_tree_entry_id(o)) < 0) ||
-			    git_tree_lookup(&b, repo, git_tree_entry_id(e)) < 0)
-				rc = git_fail(m->hex);
-			else
-				rc = merge_compare(m, repo, a, b, path);
-			git_tree_free(a);
-			git_tree_free(b);
-		}
-	}
-	return rc;
-}
-
-static int check_merge_commit(git_repository *repo, git_commit *c)
+static int check_merge_commit(ledger *l, git_commit *c)
 {
 	struct merge_check m = {.n = git_commit_parentcount(c)};
 	char hex[41];
-	git_tree *tree = NULL;
 	int rc = 0;
 	git_oid_tostr(hex, sizeof hex, git_commit_id(c));
 	m.hex = hex;
 	if (m.n > MAX_PARENTS)
 		return error_set(ERR_CONFLICT, _("merge commit %s has %u parents"), hex, m.n);
-	if (git_commit_tree(&tree, c) < 0)
-		return git_fail(hex);
 	for (unsigned i = 0; i < m.n && rc == 0; i++) {
 		git_commit *pc = NULL;
 		if (git_commit_parent(&pc, c, i) < 0 || git_commit_tree(&m.parents[i], pc) < 0)
@@ -382,15 +326,15 @@ static int check_merge_commit(git_repository *repo, git_commit *c)
 		git_commit_free(pc);
 	}
 	for (m.self = 0; m.self < m.n && rc == 0; m.self++)
-		rc = merge_compare(&m, repo, m.parents[m.self], tree, "");
+		rc = ledger_merge_added(l, hex, m.self, merge_added_file, &m);
 	for (unsigned i = 0; i < m.n; i++)
 		git_tree_free(m.parents[i]);
-	git_tree_free(tree);
 	return rc;
 }
 
-static int check_merges(git_repository *repo, const char *base, const char *tip)
+static int check_merges(ledger *l, const char *base, const char *tip)
 {
+	git_repository *repo = ledger_repository(l);
 	git_revwalk *w = NULL;
 	git_oid oid;
 	int rc = 0;
@@ -407,7 +351,7 @@ static int check_merges(git_repository *repo, const char *base, const char *tip)
 			break;
 		}
 		if (git_commit_parentcount(c) > 1)
-			rc = check_merge_commit(repo, c);
+			rc = check_merge_commit(l, c);
 		git_commit_free(c);
 	}
 done:
@@ -415,11 +359,6 @@ done:
 	return rc;
 }
 
-/* Every object the walks below read got its id from content hashed here:
- * packs that arrive go through an indexer (ours, libgit2's or git's
- * index-pack on a hub), loose objects from a hub are read back hash-checked
- * before they are taken, and a path hub links only the pusher's own files
- * (packcopy.h).  So the walks skip libgit2's second hash of each object. */
 /* A new device's first fetch from a path hub: the hub's history, validated
  * from the hub's own packs while they are indexed into our ledger
  * (packcopy_options.meanwhile).  libgit2 checks the hash of every object
@@ -443,7 +382,7 @@ static int validate_hub(void *payload)
 	}
 	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_added, NULL);
 	if (rc == 0)
-		rc = check_merges(ledger_repository(hub), "", h->tip);
+		rc = check_merges(hub, "", h->tip);
 	if (rc == ERR_GIT) /* not a verdict on the history: the hub's files cannot be read */
 		error_prefix(rc, _("%s: the hub's objects are damaged"), h->path);
 	ledger_free(hub);
@@ -452,11 +391,16 @@ static int validate_hub(void *payload)
 	return rc;
 }
 
+/* Every object these walks read got its id from content hashed here:
+ * packs that arrive go through an indexer (ours, libgit2's or git's
+ * index-pack on a hub), loose objects from a hub are read back hash-checked
+ * before they are taken, and a path hub links only the pusher's own files
+ * (packcopy.h).  So they skip libgit2's second hash of each object. */
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
 	int rc = walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
 	if (rc == 0)
-		rc = check_merges(ledger_repository(l), base, tip);
+		rc = check_merges(l, base, tip);
 	return rc;
 }
 
@@ -1591,7 +1535,7 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 	if (rc == 0)
 		rc = walkpipe_run(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p);
 	if (rc == 0)
-		rc = check_merges(repo, base, tip);
+		rc = check_merges(hub, base, tip);
 	int crc = audit_push_close(p, rc == 0, root, sizeof root);
 	rc = rc ? rc : crc;
 	if (rc == 0 && !pinned.size && root[0] && git_config_set_string(cfg, "fieldbook.trustRoot", root) < 0)
