@@ -962,7 +962,7 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
 
 /* Whether `a` is among the first NEAR_STEPS commits behind `d` (breadth
  * first), without regard to commit times. */
-#define NEAR_STEPS 4096
+#define NEAR_STEPS 256
 static bool near_ancestor(git_repository *repo, const git_oid *a, const git_oid *d)
 {
 	git_oid *queue = malloc(NEAR_STEPS * sizeof *queue);
