@@ -334,27 +334,46 @@ static int plan_updates(ledger *l, git_tree *base, const ledger_file *files,
 	return 0;
 }
 
+int ledger_committer(git_signature **out, const git_signature *author,
+		     const git_commit *const *parents, size_t n)
+{
+	git_time_t when = author->when.time;
+	for (size_t i = 0; i < n; i++)
+		if (git_commit_time(parents[i]) > when)
+			when = git_commit_time(parents[i]);
+	if (git_signature_new(out, author->name, author->email, when, author->when.offset) < 0)
+		return git_fail(_("officer name or id not usable in a commit"));
+	return 0;
+}
+
 /* Write the commit object, signed when a signer is set. */
 static int write_commit(ledger *l, const git_signature *sig, const char *message,
 			const git_tree *tree, const git_commit *parent, git_oid *out)
 {
 	const git_commit *parents[1] = {parent};
 	size_t np = parent ? 1 : 0;
+	git_signature *committer = NULL;
+	int rc = ledger_committer(&committer, sig, parents, np);
+	if (rc)
+		return rc;
 	if (!l->sign) {
-		if (git_commit_create(out, l->repo, NULL, sig, sig, NULL, message, tree, np, parents) < 0)
-			return git_fail(_("writing the ledger commit"));
-		return 0;
+		if (git_commit_create(out, l->repo, NULL, sig, committer, NULL, message, tree, np,
+				      parents) < 0)
+			rc = git_fail(_("writing the ledger commit"));
+		git_signature_free(committer);
+		return rc;
 	}
 	git_buf buf = {0};
 	char *signature = NULL;
-	int rc = 0;
-	if (git_commit_create_buffer(&buf, l->repo, sig, sig, NULL, message, tree, np, parents) < 0)
+	if (git_commit_create_buffer(&buf, l->repo, sig, committer, NULL, message, tree, np,
+				     parents) < 0)
 		rc = git_fail(_("writing the ledger commit"));
 	else if ((rc = l->sign(buf.ptr, buf.size, &signature, l->sign_payload)) == 0 &&
 		 git_commit_create_with_signature(out, l->repo, buf.ptr, signature, "gpgsig") < 0)
 		rc = git_fail(_("writing the signed ledger commit"));
 	free(signature);
 	git_buf_dispose(&buf);
+	git_signature_free(committer);
 	return rc;
 }
 

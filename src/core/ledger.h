@@ -61,6 +61,16 @@ void ledger_unlock(ledger *l);
 
 /* Hex id of the branch head, "" when the branch does not exist. */
 int ledger_head(ledger *l, char out[41]);
+/* The committer of a new commit: the author (whose time is the device's
+ * clock, the time its events claim), at that time or at the latest
+ * parent's commit time when that is later.  Commit times then never go
+ * back along the history, whatever the devices' clocks say, and libgit2's
+ * walks, which stop by commit time, read only the commits they list
+ * (ARCHITECTURE.md, "Commit times").  Caller frees *out. */
+struct git_signature;
+struct git_commit;
+int ledger_committer(struct git_signature **out, const struct git_signature *author,
+		     const struct git_commit *const *parents, size_t n);
 /* Read a file at the head (or at commit when not NULL). Caller frees. */
 int ledger_read(ledger *l, const char *path, char **data, size_t *len);
 bool ledger_exists(ledger *l, const char *path);

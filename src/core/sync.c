@@ -566,16 +566,20 @@ static int write_signed_merge(workspace *ws, const git_signature *sig, const cha
 {
 	git_repository *repo = ledger_repository(ws->ledger);
 	const git_commit *parents[2] = {ours, theirs};
+	git_signature *committer = NULL;
 	git_buf buf = {0};
 	char *signature = NULL;
-	int rc = 0;
-	if (git_commit_create_buffer(&buf, repo, sig, sig, NULL, msg, tree, 2, parents) < 0)
+	int rc = ledger_committer(&committer, sig, parents, 2);
+	if (rc)
+		return rc;
+	if (git_commit_create_buffer(&buf, repo, sig, committer, NULL, msg, tree, 2, parents) < 0)
 		rc = git_fail(_("writing the merge commit"));
 	else if ((rc = workspace_sign(ws, SIGN_NS_GIT, buf.ptr, buf.size, &signature)) == 0 &&
 		 git_commit_create_with_signature(out, repo, buf.ptr, signature, "gpgsig") < 0)
 		rc = git_fail(_("writing the merge commit"));
 	free(signature);
 	git_buf_dispose(&buf);
+	git_signature_free(committer);
 	return rc;
 }
 

@@ -123,6 +123,22 @@ expect_eq "clocks: show --json equal on K and L" "$(K show "$KC" --json)" "$(dev
 expect_match "clocks: the timeline has all 6 events" "$(dev skewl show "$KC" --json | jq '.timeline | length')" '^6$'
 expect_eq "clocks: every event on the hub once" "$(unique_events_in "$TMP/skew.git")" 6
 check "clocks: git fsck --strict on the hub" git -C "$TMP/skew.git" fsck --strict
+# Commit times never go back along the history (merges included): each is
+# the device's clock or, when a parent's is later, the parent's.  The
+# author time keeps the device's clock: L's notes say 2026, K's 2027.
+going_back() {
+	git -C "$1" log --format='%H %ct %P' main | awk '
+		{ t[$1] = $2; for (i = 3; i <= NF; i++) kids[$1] = kids[$1] " " $i }
+		END { for (c in kids) { n = split(kids[c], p, " ");
+			for (i = 1; i <= n; i++) if (t[p[i]] > t[c]) bad++ }
+			print bad + 0 }'
+}
+expect_eq "clocks: no commit on the hub is older than its parents (git log)" "$(going_back "$TMP/skew.git")" 0
+expect_match "clocks: a merge on the hub (git log --merges)" \
+	"$(git -C "$TMP/skew.git" log --merges --format=%H main | wc -l)" '^[1-9]'
+expect_eq "clocks: L's notes keep L's clock as author time, K's as commit time" \
+	"$(git -C "$TMP/skewl/ledger.git" log --author=3101-0004 --no-merges --format='%ad %cd' \
+		--date=format:%Y main | sort -u)" "$(date -u +%Y) 2027"
 before=$(dev skewl list --json)
 dev skewl reindex >/dev/null 2>&1
 expect_eq "clocks: reindex equals the incremental index" "$(dev skewl list --json)" "$before"

@@ -259,14 +259,56 @@ static int added_between(struct fx *f, const char *from, const char *to)
 	return n;
 }
 
-/* A device whose clock is behind its ledger's newest commit (set back, or
- * after a hub brought commits from a clock ahead): every commit is older
- * than the one before it.  libgit2's walks stop by commit time, so the
- * ledger takes its own path for short ranges (a few parents) and libgit2's
- * for long ones: both must give the same answers. */
-static void test_clock_behind_the_ledger(void **state)
+/* The commit ledger_append just wrote, made again as fieldbook wrote it
+ * before commit times were clamped (ledger_committer): committer time =
+ * author time, the device's clock.  The branch is moved onto it. */
+static void as_written_before(struct fx *f, char id[41], const ledger_author *a)
 {
-	struct fx *f = *state;
+	git_repository *repo = ledger_repository(f->l);
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL;
+	git_oid oid, again;
+	assert_int_equal(git_oid_fromstr(&oid, id), 0);
+	assert_int_equal(git_commit_lookup(&c, repo, &oid), 0);
+	assert_int_equal(git_commit_tree(&tree, c), 0);
+	size_t np = git_commit_parentcount(c);
+	if (np)
+		assert_int_equal(git_commit_parent(&parent, c, 0), 0);
+	assert_int_equal(git_signature_new(&sig, a->name, a->email, a->when, a->tz_minutes), 0);
+	const git_commit *parents[1] = {parent};
+	assert_int_equal(git_commit_create(&again, repo, NULL, sig, sig, NULL, git_commit_message(c),
+					   tree, np, parents), 0);
+	assert_int_equal(git_reference_create(&ref, repo, "refs/heads/main", &again, 1, "test"), 0);
+	git_oid_tostr(id, 41, &again);
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_commit_free(c);
+}
+
+static git_time_t time_of(struct fx *f, const char *id, bool committer)
+{
+	git_commit *c = NULL;
+	git_oid oid;
+	assert_int_equal(git_oid_fromstr(&oid, id), 0);
+	assert_int_equal(git_commit_lookup(&c, ledger_repository(f->l), &oid), 0);
+	git_time_t t = committer ? git_commit_time(c) : git_commit_author(c)->when.time;
+	git_commit_free(c);
+	return t;
+}
+
+/* A device whose clock is behind its ledger's newest commit (set back, or
+ * after a hub brought commits from a clock ahead), N events.  clamped:
+ * written by this version, whose commit times never go back; otherwise
+ * as an earlier version wrote them (every commit older than the one
+ * before it), which ledgers and hubs still hold.  libgit2's walks stop by
+ * commit time, so the ledger takes its own path for short ranges (a few
+ * parents) and libgit2's for long ones: both must give the same answers. */
+static void record_going_back(struct fx *f, bool clamped)
+{
 	enum { N = 300 };
 	char ids[N + 1][41];
 	ledger_author back = author;
@@ -278,6 +320,17 @@ static void test_clock_behind_the_ledger(void **state)
 		ledger_file file = {path, text, strlen(text)};
 		back.when = author.when - i * 3600;
 		assert_int_equal(ledger_append(f->l, &file, 1, &back, "event", ids[i]), 0);
+		if (!clamped)
+			as_written_before(f, ids[i], &back);
+		/* the author time is the device's clock, in both */
+		assert_int_equal(time_of(f, ids[i], false), back.when);
+		if (i > 1) {
+			git_time_t mine = time_of(f, ids[i], true), parent = time_of(f, ids[i - 1], true);
+			if (clamped)
+				assert_true(mine >= parent);
+			else
+				assert_true(mine < parent);
+		}
 		free(text);
 		json_decref(ev);
 		if (i <= 3 || i % 100 == 0)
@@ -296,6 +349,10 @@ static void test_clock_behind_the_ledger(void **state)
 	assert_false(ledger_is_ancestor(f->l, ids[N], ids[N - 1]));
 	assert_false(ledger_is_ancestor(f->l, ids[N], ids[1]));
 }
+
+static void test_commit_times_never_go_back(void **state) { record_going_back(*state, true); }
+
+static void test_clock_behind_in_an_older_ledger(void **state) { record_going_back(*state, false); }
 
 static void test_newer_schema_is_refused(void **state)
 {
@@ -320,7 +377,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_draft_of_a_recorded_event_is_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_event_files_are_reported_not_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clock_behind_the_ledger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_times_never_go_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_behind_in_an_older_ledger, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
