@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,6 +93,43 @@ int ledger_create(const char *path)
 	return rc;
 }
 
+/* libgit2 asks the packs for an object before the loose files, and each
+ * question is a binary search of a pack index (108 MB at 100k cases),
+ * whose pages the process then maps.  What a day's work reads, recent
+ * events and what a sync brings, is loose until a repack: looking there
+ * first costs one stat() for a packed object and spares those pages. */
+int ledger_loose_first(void *repository)
+{
+	git_repository *repo = repository;
+	char dir[4096], alt[4200];
+	struct stat st;
+	git_odb *odb = NULL;
+	git_odb_backend *loose = NULL, *packed = NULL;
+	snprintf(dir, sizeof dir, "%sobjects", git_repository_path(repo));
+	snprintf(alt, sizeof alt, "%s/info/alternates", dir);
+	if (stat(alt, &st) == 0)
+		return 0; /* libgit2's own database reads the alternates */
+	int rc = git_odb_new(&odb) < 0 || git_odb_backend_loose(&loose, dir, -1, 0, 0, 0) < 0 ||
+			 git_odb_backend_pack(&packed, dir) < 0;
+	if (rc == 0 && git_odb_add_backend(odb, loose, 2) == 0) {
+		loose = NULL;
+		if (git_odb_add_backend(odb, packed, 1) == 0) {
+			packed = NULL;
+			rc = git_repository_set_odb(repo, odb) < 0;
+		} else {
+			rc = 1;
+		}
+	} else {
+		rc = 1;
+	}
+	if (loose)
+		loose->free(loose);
+	if (packed)
+		packed->free(packed);
+	git_odb_free(odb);
+	return rc ? git_fail(_("opening objects")) : 0;
+}
+
 int ledger_open(ledger **out, const char *path)
 {
 	lib_init();
@@ -101,6 +140,11 @@ int ledger_open(ledger **out, const char *path)
 	if (git_repository_open_bare(&l->repo, path) < 0) {
 		free(l);
 		return git_fail(path);
+	}
+	int rc = ledger_loose_first(l->repo);
+	if (rc) {
+		ledger_free(l);
+		return rc;
 	}
 	*out = l;
 	return 0;
@@ -883,31 +927,85 @@ int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_mer
 	return rc;
 }
 
-/* The commits after `from` up to `to` when they are a line of at most
- * CHAIN_MAX single-parent commits, oldest first (*n = 0 when to == from);
- * false otherwise.  libgit2's revwalk, which a hidden commit makes stop by
- * commit time, read the whole history when a device's clock was behind
- * its ledger's newest commit: 2.5 s and 260 MB per event at 100k cases. */
-#define CHAIN_MAX 256
-static bool chain_range(git_repository *repo, const git_oid *from, const git_oid *to,
-			git_oid chain[CHAIN_MAX], size_t *n)
+/* One commit down a line: 1 moved to the parent, 0 at a root, -1 at a
+ * merge or a commit that cannot be read. */
+static int step_down(git_repository *repo, git_oid *at)
 {
-	git_oid at = *to;
-	*n = 0;
-	while (!git_oid_equal(&at, from)) {
-		git_commit *c = NULL;
-		if (*n == CHAIN_MAX || git_commit_lookup(&c, repo, &at) < 0) {
-			git_error_clear();
-			return false;
-		}
-		bool single = git_commit_parentcount(c) == 1;
-		chain[(*n)++] = at;
-		if (single)
-			at = *git_commit_parent_id(c, 0);
-		git_commit_free(c);
-		if (!single)
-			return false;
+	git_commit *c = NULL;
+	if (git_commit_lookup(&c, repo, at) < 0) {
+		git_error_clear();
+		return -1;
 	}
+	unsigned parents = git_commit_parentcount(c);
+	if (parents == 1)
+		*at = *git_commit_parent_id(c, 0);
+	git_commit_free(c);
+	return parents == 1 ? 1 : parents == 0 ? 0 : -1;
+}
+
+static long index_of(const git_oid *ids, size_t n, const git_oid *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (git_oid_equal(&ids[i], id))
+			return (long)i;
+	return -1;
+}
+
+/* The commits reachable from `to` and not from `from`, oldest first, when
+ * both lie on lines of at most CHAIN_MAX single-parent commits above the
+ * commit where the lines meet (*n = 0 when to == from); false otherwise.
+ * Usually `from` is on `to`'s line a few commits down: `from`'s own line
+ * is walked only when `to`'s has gone CHAIN_ALONE commits without
+ * meeting it, as when a sync's range runs from our head to a hub's head
+ * that forked from it (two days of events each side).  libgit2's revwalk,
+ * which a hidden commit makes stop by commit time, read the whole history
+ * when a device's clock was behind its ledger's newest commit (2.5 s and
+ * 260 MB per event at 100k cases), and a line walked past the fork reads
+ * old commits, each a search of the pack index. */
+#define CHAIN_MAX 256
+#define CHAIN_ALONE 16
+static bool chain_range(git_repository *repo, const git_oid *from, const git_oid *to,
+			git_oid chain[CHAIN_MAX], size_t *n, bool *at_from)
+{
+	git_oid side[CHAIN_MAX], at = *to, sat = *from;
+	size_t ns = 0;
+	bool to_open = true, from_open = true;
+	*n = 0;
+	*at_from = false;
+	for (;;) {
+		if (to_open && (git_oid_equal(&at, from) || index_of(side, ns, &at) >= 0)) {
+			*at_from = git_oid_equal(&at, from);
+			break; /* met: the range is chain[0..n) */
+		}
+		if (to_open) {
+			if (*n == CHAIN_MAX)
+				return false;
+			chain[(*n)++] = at;
+			int r = step_down(repo, &at);
+			if (r < 0)
+				return false;
+			to_open = r > 0;
+		}
+		size_t steps = !to_open ? 1 : *n < CHAIN_ALONE ? 0 : *n == CHAIN_ALONE ? CHAIN_ALONE : 1;
+		for (size_t k = 0; k < steps && from_open; k++) {
+			long i = index_of(chain, *n, &sat);
+			if (i >= 0) { /* met on `to`'s line: what is below is `from`'s */
+				*n = (size_t)i;
+				*at_from = ns == 0;
+				goto done;
+			}
+			if (ns == CHAIN_MAX)
+				return false;
+			side[ns++] = sat;
+			int r = step_down(repo, &sat);
+			if (r < 0)
+				return false;
+			from_open = r > 0;
+		}
+		if (!to_open && !from_open)
+			break; /* two lines from different roots: all of `to`'s */
+	}
+done:
 	for (size_t i = 0; i < *n / 2; i++) { /* oldest first */
 		git_oid t = chain[i];
 		chain[i] = chain[*n - 1 - i];
@@ -932,10 +1030,11 @@ static int walk_range(ledger *l, const char *from, const char *to, bool trusted,
 	git_revwalk *walk = NULL;
 	git_oid oid, from_id, chain[CHAIN_MAX];
 	size_t n = 0;
+	bool at_from;
 	int rc = 0;
 	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload, .trusted = trusted};
 	if (from && *from && git_oid_fromstr(&from_id, from) == 0 && git_oid_fromstr(&oid, to) == 0 &&
-	    chain_range(l->repo, &from_id, &oid, chain, &n)) {
+	    chain_range(l->repo, &from_id, &oid, chain, &n, &at_from)) {
 		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = walk_oid(&w, &chain[i]);
 		goto done;
@@ -1018,8 +1117,17 @@ bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant)
 	git_oid a, d;
 	if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&d, descendant) < 0)
 		return false;
-	return git_oid_equal(&a, &d) || near_ancestor(l->repo, &a, &d) ||
-	       git_graph_descendant_of(l->repo, &d, &a) == 1;
+	if (git_oid_equal(&a, &d))
+		return true;
+	/* two lines of single-parent commits answer either way: `a` is on
+	 * `d`'s, or they meet below it (two days' syncs each side of a fork) */
+	git_oid *chain = malloc(CHAIN_MAX * sizeof *chain);
+	size_t n;
+	bool at_a = false, lines = chain && chain_range(l->repo, &a, &d, chain, &n, &at_a);
+	free(chain);
+	if (lines)
+		return at_a;
+	return near_ancestor(l->repo, &a, &d) || git_graph_descendant_of(l->repo, &d, &a) == 1;
 }
 
 /* The id of FIELDBOOK in the tree of commit `hex`, and that tree's size. */

@@ -145,5 +145,9 @@ int ledger_walk_commits(ledger *l, ledger_commit_cb cb, void *payload);
 
 /* Borrowed libgit2 repository (git_repository *) for modules like sync. */
 void *ledger_repository(ledger *l);
+/* Give a repository (a git_repository *) an object database that looks
+ * at loose objects before packs (see ledger.c); ledger_open does it for
+ * its own.  No change for a repository with alternates. */
+int ledger_loose_first(void *repository);
 
 #endif

@@ -123,33 +123,49 @@ static const git_tree_entry *base_entry(const git_tree *base, const git_tree_ent
 	return base ? git_tree_entry_byname(base, git_tree_entry_name(e)) : NULL;
 }
 
+/* A subtree of `t` (NULL: none) named as `e`, from repo; NULL when there
+ * is none. */
+static git_tree *sub_tree(git_repository *repo, const git_tree *t, const git_tree_entry *e)
+{
+	const git_tree_entry *b = base_entry(t, e);
+	git_tree *sub = NULL;
+	if (b && git_tree_entry_type(b) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&sub, repo, git_tree_entry_id(b)) < 0)
+		git_error_clear(), sub = NULL; /* compared against nothing */
+	return sub;
+}
+
 /* Tree `id` and what lies below it, against `base`, the same directory in
  * the commit's first parent (NULL: none), which dst holds or `m` lists
- * already: what is the same as there costs no lookup in dst.  A day's
- * commit changes a few entries of a day directory that may hold hundreds,
- * each a search of dst's pack index (108 MB at 100k cases). */
-static int missing_tree(git_repository *src, git_odb *dst, const git_oid *id, const git_tree *base,
-			missing *m)
+ * already, and `mine`, the same directory at dst's head (NULL: none),
+ * which dst holds whole: what is the same as either costs no lookup in
+ * dst.  Each lookup is a search of dst's pack index (108 MB at 100k
+ * cases), whose pages the process maps; a day's commit changes a few
+ * entries of a day directory that may hold hundreds.  A tree that differs
+ * from both is not looked up: it is new but for rare cases (a directory
+ * dst had once), where listing it costs a copy dst skips.  Blobs, photos
+ * among them, are still looked up. */
+static int missing_tree(git_repository *src, git_repository *dst_repo, git_odb *dst,
+			const git_oid *id, const git_tree *base, const git_tree *mine, missing *m)
 {
 	git_tree *t = NULL;
-	if (held(dst, m, id))
+	if (oidset_has(&m->set, id) || (mine && git_oid_equal(git_tree_id(mine), id)))
 		return 0;
 	if (git_tree_lookup(&t, src, id) < 0)
 		return git_fail(_("reading a tree"));
 	int rc = 0;
 	for (size_t i = 0, n = git_tree_entrycount(t); rc >= 0 && i < n; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(t, i);
-		const git_tree_entry *b = base_entry(base, e);
+		const git_tree_entry *b = base_entry(base, e), *d = base_entry(mine, e);
 		const git_oid *eid = git_tree_entry_id(e);
-		if (b && git_oid_equal(git_tree_entry_id(b), eid))
+		if ((b && git_oid_equal(git_tree_entry_id(b), eid)) ||
+		    (d && git_oid_equal(git_tree_entry_id(d), eid)))
 			continue;
 		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-			git_tree *sub = NULL;
-			if (b && git_tree_entry_type(b) == GIT_OBJECT_TREE &&
-			    git_tree_lookup(&sub, src, git_tree_entry_id(b)) < 0)
-				git_error_clear(), sub = NULL; /* compared against nothing */
-			rc = missing_tree(src, dst, eid, sub, m);
+			git_tree *sub = sub_tree(src, base, e), *msub = sub_tree(dst_repo, mine, e);
+			rc = missing_tree(src, dst_repo, dst, eid, sub, msub, m);
 			git_tree_free(sub);
+			git_tree_free(msub);
 		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && !held(dst, m, eid)) {
 			rc = missing_add(m, eid);
 		}
@@ -180,14 +196,31 @@ static int dst_has_commit(const git_oid *id, void *payload)
 	return git_odb_exists_ext(payload, id, GIT_ODB_LOOKUP_NO_REFRESH);
 }
 
-static int collect_missing(git_repository *src, git_odb *dst, const git_oid *tip, missing *m)
+/* The tree at dst's head (NULL: none). */
+static git_tree *head_tree_of(git_repository *repo)
+{
+	git_oid id;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	if (git_reference_name_to_id(&id, repo, LEDGER_REF) == 0 && git_commit_lookup(&c, repo, &id) == 0 &&
+	    git_commit_tree(&t, c) < 0)
+		t = NULL;
+	git_commit_free(c);
+	git_error_clear();
+	return t;
+}
+
+static int collect_missing(git_repository *src, git_repository *dst_repo, git_odb *dst,
+			   const git_oid *tip, missing *m)
 {
 	git_revwalk *w = NULL;
 	git_oid id;
 	int rc = 0;
+	git_tree *mine = head_tree_of(dst_repo);
 	if (git_revwalk_new(&w, src) < 0 || git_revwalk_add_hide_cb(w, dst_has_commit, dst) < 0 ||
 	    git_revwalk_push(w, tip) < 0) {
 		git_revwalk_free(w);
+		git_tree_free(mine);
 		return git_fail(_("walking the history"));
 	}
 	git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
@@ -197,7 +230,7 @@ static int collect_missing(git_repository *src, git_odb *dst, const git_oid *tip
 			rc = git_fail(_("reading a commit"));
 		else {
 			git_tree *base = first_parent_tree(c);
-			if ((rc = missing_tree(src, dst, git_commit_tree_id(c), base, m)) == 0 &&
+			if ((rc = missing_tree(src, dst_repo, dst, git_commit_tree_id(c), base, mine, m)) == 0 &&
 			    (rc = missing_add(m, &id)) > 0)
 				rc = 0;
 			git_tree_free(base);
@@ -205,6 +238,7 @@ static int collect_missing(git_repository *src, git_odb *dst, const git_oid *tip
 		git_commit_free(c);
 	}
 	git_revwalk_free(w);
+	git_tree_free(mine);
 	return rc;
 }
 
@@ -841,7 +875,7 @@ int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 	 * that arrives is hashed on its way in (indexer or staged read) */
 	ledger_trust_reads(true);
 	if (rc == 0)
-		rc = collect_missing(src, c.dst_odb, tip, &c.m);
+		rc = collect_missing(src, dst, c.dst_odb, tip, &c.m);
 	ledger_trust_reads(false);
 	if (rc == 0 && c.early && o->meanwhile && c.m.n > 0 && all_packed(&c))
 		rc = o->meanwhile(o->meanwhile_payload);

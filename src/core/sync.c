@@ -624,8 +624,9 @@ static bool descends(ledger *l, const git_oid *d, const git_oid *a)
 }
 
 /* One attempt to move our branch to include theirs.  1 = raced, retry. */
-static int integrate_once(workspace *ws, const git_oid *tip, const char *label, bool *validated,
-			  sync_summary *s, git_oid *moved_from, git_oid *moved_to)
+static int integrate_once(workspace *ws, const git_oid *tip, const char *label,
+			  const git_oid *unseen_below, bool *validated, sync_summary *s,
+			  git_oid *moved_from, git_oid *moved_to)
 {
 	git_repository *repo = ledger_repository(ws->ledger);
 	git_commit *ours = NULL, *theirs = NULL;
@@ -643,8 +644,13 @@ static int integrate_once(workspace *ws, const git_oid *tip, const char *label, 
 		rc = git_fail(_("reading the ledger head"));
 		goto done;
 	}
-	if (ours && descends(ws->ledger, &head_id, tip))
-		goto done; /* nothing new */
+	/* Nothing new?  Not when our head is still the one the fetch found and
+	 * the ledger lacked the fetched head then: a commit's whole history
+	 * is in the ledger that holds it (asking would read our nearest 256
+	 * commits, each a search of the pack index). */
+	bool unseen = ours && unseen_below && git_oid_equal(unseen_below, &head_id);
+	if (ours && !unseen && descends(ws->ledger, &head_id, tip))
+		goto done;
 	if (!*validated) {
 		if ((rc = sync_validate(ws->ledger, head, tip_hex)))
 			goto done;
@@ -681,7 +687,7 @@ done:
 }
 
 static int integrate(workspace *ws, const char *tip, const char *label, bool validated,
-		     sync_summary *s)
+		     const git_oid *unseen_below, sync_summary *s)
 {
 	git_repository *repo = ledger_repository(ws->ledger);
 	git_oid tip_id, from, to;
@@ -697,7 +703,7 @@ static int integrate(workspace *ws, const char *tip, const char *label, bool val
 	rc = 1;
 	for (int i = 0; rc == 1 && i < CAS_TRIES; i++) {
 		memset(&from, 0, sizeof from);
-		rc = integrate_once(ws, &tip_id, label, &validated, s, &from, &to);
+		rc = integrate_once(ws, &tip_id, label, unseen_below, &validated, s, &from, &to);
 		if (rc == 1)
 			sleep_ms(5 + i * 10);
 	}
@@ -721,7 +727,7 @@ static int integrate(workspace *ws, const char *tip, const char *label, bool val
 
 int sync_integrate(workspace *ws, const char *tip, const char *label, sync_summary *s)
 {
-	int rc = integrate(ws, tip, label, false, s);
+	int rc = integrate(ws, tip, label, false, NULL, s);
 	return rc ? rc : index_sync(ws->index, ws->ledger);
 }
 
@@ -929,6 +935,8 @@ typedef struct {
 	const char *stage;     /* "fetch" or "push": progress of a path hub's copy */
 	bool first;            /* the ledger is at its bare start: a first fetch */
 	bool validated;        /* the fetched head's history was validated (validate_hub) */
+	bool tip_new;          /* the ledger lacked the fetched head before this fetch... */
+	git_oid head_before;   /* ... when its head was this (zero: none) */
 	bool invalid;          /* ... and refused */
 	char cert_msg[768];
 	int cred_tries;
@@ -1123,6 +1131,8 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 		git_error_clear();
 		return 2;
 	}
+	if (ledger_loose_first(h) != 0)
+		error_clear(); /* libgit2's own order then: slower, as right */
 	int r = git_reference_name_to_id(hub, h, LEDGER_REF);
 	if (r == GIT_ENOTFOUND)
 		rc = 0;
@@ -1134,6 +1144,7 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 		rc = 1;
 	else {
 		struct hub_check hc = {.path = t->path};
+		x->tip_new = true;
 		git_oid_tostr(hc.tip, sizeof hc.tip, hub);
 		packcopy_options po = {on_packcopy, x, false, x->first, validate_hub, &hc};
 		x->stage = "fetch";
@@ -1166,6 +1177,7 @@ static int fetch(git_repository *repo, const target *t, xfer *x, git_oid *hub)
 		goto done;
 	}
 	if (found && git_repository_odb(&odb, repo) == 0 && !git_odb_exists(odb, hub)) {
+		x->tip_new = true;
 		git_fetch_options fo;
 		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 		fo.callbacks = cb;
@@ -1356,7 +1368,11 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 	char hub_hex[41] = "", head_hex[41];
 	const char *label = t->name[0] ? t->name : t->url;
 	x->first = ledger_at_start(ws->ledger);
-	x->validated = x->invalid = false;
+	x->validated = x->invalid = x->tip_new = false;
+	memset(&x->head_before, 0, sizeof x->head_before);
+	char before[41];
+	if (ledger_head(ws->ledger, before) == 0 && before[0])
+		git_oid_fromstr(&x->head_before, before);
 	int found = fetch(repo, t, x, &hub), rc;
 	if (found < 0)
 		return x->invalid ? refuse(s, found) : found;
@@ -1364,7 +1380,7 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 		git_oid_tostr(hub_hex, sizeof hub_hex, &hub);
 	snprintf(s->hub_head, sizeof s->hub_head, "%s", hub_hex);
 	if ((rc = check_rewrite(ws->ledger, t, found ? &hub : NULL)) ||
-	    (found && (rc = integrate(ws, hub_hex, label, x->validated, s))))
+	    (found && (rc = integrate(ws, hub_hex, label, x->validated, x->tip_new ? &x->head_before : NULL, s))))
 		return refuse(s, rc);
 	if (found)
 		set_tracking(repo, t, &hub);

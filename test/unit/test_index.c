@@ -354,6 +354,81 @@ static void test_commit_times_never_go_back(void **state) { record_going_back(*s
 
 static void test_clock_behind_in_an_older_ledger(void **state) { record_going_back(*state, false); }
 
+static void move_main(struct fx *f, const char *hex)
+{
+	git_reference *ref = NULL;
+	git_oid id;
+	assert_int_equal(git_oid_fromstr(&id, hex), 0);
+	assert_int_equal(git_reference_create(&ref, ledger_repository(f->l), "refs/heads/main", &id, 1,
+					      "test"), 0);
+	git_reference_free(ref);
+}
+
+/* `seq0`..: n events on top of the branch head; the new head in `head`. */
+static void put_line(struct fx *f, long seq0, int n, char head[41])
+{
+	for (long i = 0; i < n; i++)
+		put_event(f, "note.added", seq0 + i, NULL);
+	assert_int_equal(ledger_head(f->l, head), 0);
+}
+
+/* A sync's range runs from our head to a hub's head that forked from it:
+ * two lines of single-parent commits above the fork, short or longer than
+ * the distance the walk goes alone, and one side holding a merge (then
+ * libgit2's walk): each range holds exactly the other side's events. */
+static void test_ranges_between_forked_lines(void **state)
+{
+	struct fx *f = *state;
+	static const int sizes[][2] = {{1, 1}, {3, 40}, {40, 3}, {20, 20}, {250, 2}};
+	char fork[41], a[41], b[41];
+	long seq = 1;
+	put_event(f, "case.opened", seq++, NULL);
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+		assert_int_equal(ledger_head(f->l, fork), 0);
+		put_line(f, seq, sizes[k][0], a);
+		seq += sizes[k][0];
+		move_main(f, fork);
+		put_line(f, seq, sizes[k][1], b);
+		seq += sizes[k][1];
+		assert_int_equal(added_between(f, b, a), sizes[k][0]);
+		assert_int_equal(added_between(f, a, b), sizes[k][1]);
+		assert_int_equal(added_between(f, fork, a), sizes[k][0]);
+		assert_int_equal(added_between(f, a, fork), 0);
+		assert_false(ledger_is_ancestor(f->l, a, b));
+		assert_false(ledger_is_ancestor(f->l, b, a));
+		assert_true(ledger_is_ancestor(f->l, fork, a));
+		assert_true(ledger_is_ancestor(f->l, fork, b));
+		assert_false(ledger_is_ancestor(f->l, a, fork));
+	}
+	/* b's side merges a: the range from the merge to a is empty, and from
+	 * a to the merge holds b's line only */
+	git_repository *repo = ledger_repository(f->l);
+	git_commit *ca = NULL, *cb = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_oid ida, idb, m;
+	char mh[41];
+	assert_int_equal(git_oid_fromstr(&ida, a), 0);
+	assert_int_equal(git_oid_fromstr(&idb, b), 0);
+	assert_int_equal(git_commit_lookup(&ca, repo, &ida), 0);
+	assert_int_equal(git_commit_lookup(&cb, repo, &idb), 0);
+	assert_int_equal(git_commit_tree(&tree, cb), 0); /* the content does not matter here */
+	assert_int_equal(git_signature_now(&sig, "t", "t@t"), 0);
+	const git_commit *parents[2] = {cb, ca};
+	assert_int_equal(git_commit_create(&m, repo, NULL, sig, sig, NULL, "merge", tree, 2, parents), 0);
+	git_oid_tostr(mh, sizeof mh, &m);
+	move_main(f, mh);
+	put_line(f, seq, 3, b);
+	assert_int_equal(added_between(f, b, a), 0);
+	assert_int_equal(added_between(f, a, b), sizes[4][1] + 3);
+	assert_true(ledger_is_ancestor(f->l, a, b)); /* through the merge's second parent */
+	assert_false(ledger_is_ancestor(f->l, b, a));
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(ca);
+	git_commit_free(cb);
+}
+
 static void test_newer_schema_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -379,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_times_never_go_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_behind_in_an_older_ledger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ranges_between_forked_lines, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
