@@ -965,7 +965,7 @@ static long index_of(const git_oid *ids, size_t n, const git_oid *id)
 #define CHAIN_MAX 256
 #define CHAIN_ALONE 16
 static bool chain_range(git_repository *repo, const git_oid *from, const git_oid *to,
-			git_oid chain[CHAIN_MAX], size_t *n, bool *at_from)
+			git_oid chain[CHAIN_MAX], size_t *n, bool *at_from, git_oid *meet)
 {
 	git_oid side[CHAIN_MAX], at = *to, sat = *from;
 	size_t ns = 0;
@@ -975,6 +975,7 @@ static bool chain_range(git_repository *repo, const git_oid *from, const git_oid
 	for (;;) {
 		if (to_open && (git_oid_equal(&at, from) || index_of(side, ns, &at) >= 0)) {
 			*at_from = git_oid_equal(&at, from);
+			*meet = at;
 			break; /* met: the range is chain[0..n) */
 		}
 		if (to_open) {
@@ -992,6 +993,7 @@ static bool chain_range(git_repository *repo, const git_oid *from, const git_oid
 			if (i >= 0) { /* met on `to`'s line: what is below is `from`'s */
 				*n = (size_t)i;
 				*at_from = ns == 0;
+				*meet = sat;
 				goto done;
 			}
 			if (ns == CHAIN_MAX)
@@ -1002,8 +1004,10 @@ static bool chain_range(git_repository *repo, const git_oid *from, const git_oid
 				return false;
 			from_open = r > 0;
 		}
-		if (!to_open && !from_open)
+		if (!to_open && !from_open) {
+			memset(meet, 0, sizeof *meet);
 			break; /* two lines from different roots: all of `to`'s */
+		}
 	}
 done:
 	for (size_t i = 0; i < *n / 2; i++) { /* oldest first */
@@ -1031,10 +1035,11 @@ static int walk_range(ledger *l, const char *from, const char *to, bool trusted,
 	git_oid oid, from_id, chain[CHAIN_MAX];
 	size_t n = 0;
 	bool at_from;
+	git_oid meet;
 	int rc = 0;
 	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload, .trusted = trusted};
 	if (from && *from && git_oid_fromstr(&from_id, from) == 0 && git_oid_fromstr(&oid, to) == 0 &&
-	    chain_range(l->repo, &from_id, &oid, chain, &n, &at_from)) {
+	    chain_range(l->repo, &from_id, &oid, chain, &n, &at_from, &meet)) {
 		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = walk_oid(&w, &chain[i]);
 		goto done;
@@ -1123,11 +1128,26 @@ bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant)
 	 * `d`'s, or they meet below it (two days' syncs each side of a fork) */
 	git_oid *chain = malloc(CHAIN_MAX * sizeof *chain);
 	size_t n;
-	bool at_a = false, lines = chain && chain_range(l->repo, &a, &d, chain, &n, &at_a);
+	git_oid meet;
+	bool at_a = false, lines = chain && chain_range(l->repo, &a, &d, chain, &n, &at_a, &meet);
 	free(chain);
 	if (lines)
 		return at_a;
 	return near_ancestor(l->repo, &a, &d) || git_graph_descendant_of(l->repo, &d, &a) == 1;
+}
+
+bool ledger_fork_point(ledger *l, const char *a, const char *b, char out[41])
+{
+	git_oid ia, ib, meet;
+	size_t n;
+	bool at_a;
+	git_oid *chain = malloc(CHAIN_MAX * sizeof *chain);
+	bool ok = chain && git_oid_fromstr(&ia, a) == 0 && git_oid_fromstr(&ib, b) == 0 &&
+		  chain_range(l->repo, &ia, &ib, chain, &n, &at_a, &meet) && !git_oid_is_zero(&meet);
+	free(chain);
+	if (ok)
+		git_oid_tostr(out, 41, &meet);
+	return ok;
 }
 
 /* The id of FIELDBOOK in the tree of commit `hex`, and that tree's size. */

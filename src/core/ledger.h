@@ -126,6 +126,11 @@ typedef int (*ledger_merge_added_cb)(const char *path, const char *blob, void *p
 int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_merge_added_cb cb,
 		       void *payload);
 
+/* The commit where the histories of commits a and b (hex) meet, when both
+ * are lines of single-parent commits above it (at most 256 each): the
+ * usual shape of a sync between two devices.  False otherwise (a merge on
+ * the way, longer lines, different roots). */
+bool ledger_fork_point(ledger *l, const char *a, const char *b, char out[41]);
 /* Is `ancestor` (hex) reachable from `descendant` (hex) or equal to it? */
 bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant);
 /* Whether `commit` is a ledger's bare start (ledger_create's root commit:

@@ -230,7 +230,12 @@ static int collect_missing(git_repository *src, git_repository *dst_repo, git_od
 			rc = git_fail(_("reading a commit"));
 		else {
 			git_tree *base = first_parent_tree(c);
-			if ((rc = missing_tree(src, dst_repo, dst, git_commit_tree_id(c), base, mine, m)) == 0 &&
+			/* only a merge brings what dst may hold at its head (its own
+			 * events, through the second parent); reading the head's
+			 * directories for a commit of one device would search dst's
+			 * pack index for the old ones */
+			const git_tree *cmp = git_commit_parentcount(c) > 1 ? mine : NULL;
+			if ((rc = missing_tree(src, dst_repo, dst, git_commit_tree_id(c), base, cmp, m)) == 0 &&
 			    (rc = missing_add(m, &id)) > 0)
 				rc = 0;
 			git_tree_free(base);

@@ -500,11 +500,27 @@ static int union_conflict(const char *path, const git_tree_entry *ours,
 			 path, a, label, b);
 }
 
+/* The subtree `name` of `base` (NULL: none, or not readable). */
+static git_tree *base_sub(git_repository *repo, const git_tree *base, const char *name)
+{
+	const git_tree_entry *e = base ? git_tree_entry_byname(base, name) : NULL;
+	git_tree *t = NULL;
+	if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&t, repo, git_tree_entry_id(e)) < 0)
+		git_error_clear(), t = NULL;
+	return t;
+}
+
 /* ours + what only theirs holds, tree by tree: an entry only one side has
  * is taken whole (a subtree by its id), an entry both hold once, and only
- * subtrees that differ on the two sides are joined and written anew. */
+ * subtrees that differ on the two sides are joined and written anew.
+ * `base` is the same directory where the two histories forked (NULL: not
+ * known): a side that has not changed it since adds nothing to the
+ * other, whose version is taken without reading either (both histories
+ * only add: sync validated theirs), and the old side, mostly packed, is
+ * not searched for in the pack index. */
 static int union_tree(git_repository *repo, const git_tree *ours, const git_tree *theirs,
-		      const char *prefix, const char *label, git_oid *out)
+		      const git_tree *base, const char *prefix, const char *label, git_oid *out)
 {
 	git_treebuilder *tb = NULL;
 	int rc = 0;
@@ -520,6 +536,18 @@ static int union_tree(git_repository *repo, const git_tree *ours, const git_tree
 		if (o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)) &&
 		    git_tree_entry_filemode(o) == git_tree_entry_filemode(e))
 			continue;
+		const git_tree_entry *b = base ? git_tree_entry_byname(base, name) : NULL;
+		if (o && b && git_tree_entry_type(o) == GIT_OBJECT_TREE &&
+		    git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			if (git_oid_equal(git_tree_entry_id(e), git_tree_entry_id(b)))
+				continue; /* theirs added nothing here: ours stands */
+			if (git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(b))) {
+				if (git_treebuilder_insert(NULL, tb, name, git_tree_entry_id(e),
+							   GIT_FILEMODE_TREE) < 0)
+					rc = git_fail(_("writing the merged tree"));
+				continue; /* ours added nothing here: theirs holds it all */
+			}
+		}
 		if (!o) {
 			if (git_treebuilder_insert(NULL, tb, name, git_tree_entry_id(e),
 						   git_tree_entry_filemode(e)) < 0)
@@ -530,17 +558,18 @@ static int union_tree(git_repository *repo, const git_tree *ours, const git_tree
 			rc = union_conflict(path, o, e, label);
 			continue;
 		}
-		git_tree *sa = NULL, *sb = NULL;
+		git_tree *sa = NULL, *sb = NULL, *sbase = base_sub(repo, base, name);
 		char sub_prefix[1040];
 		snprintf(sub_prefix, sizeof sub_prefix, "%s/", path);
 		if (git_tree_lookup(&sa, repo, git_tree_entry_id(o)) < 0 ||
 		    git_tree_lookup(&sb, repo, git_tree_entry_id(e)) < 0)
 			rc = git_fail(_("reading the ledger trees"));
-		else if ((rc = union_tree(repo, sa, sb, sub_prefix, label, &sub)) == 0 &&
+		else if ((rc = union_tree(repo, sa, sb, sbase, sub_prefix, label, &sub)) == 0 &&
 			 git_treebuilder_insert(NULL, tb, name, &sub, GIT_FILEMODE_TREE) < 0)
 			rc = git_fail(_("writing the merged tree"));
 		git_tree_free(sa);
 		git_tree_free(sb);
+		git_tree_free(sbase);
 	}
 	if (rc == 0 && git_treebuilder_write(out, tb) < 0)
 		rc = git_fail(_("writing the merged tree"));
@@ -583,11 +612,29 @@ static int write_signed_merge(workspace *ws, const git_signature *sig, const cha
 	return rc;
 }
 
+/* The tree where the histories of ours and theirs forked, when they are
+ * two lines of commits above it (ledger_fork_point); NULL otherwise. */
+static git_tree *fork_tree(ledger *l, git_commit *ours, git_commit *theirs)
+{
+	char a[41], b[41], f[41];
+	git_oid id;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_oid_tostr(a, sizeof a, git_commit_id(ours));
+	git_oid_tostr(b, sizeof b, git_commit_id(theirs));
+	if (ledger_fork_point(l, a, b, f) && git_oid_fromstr(&id, f) == 0 &&
+	    git_commit_lookup(&c, ledger_repository(l), &id) == 0 && git_commit_tree(&t, c) < 0)
+		t = NULL;
+	git_commit_free(c);
+	git_error_clear();
+	return t;
+}
+
 static int make_merge(workspace *ws, git_commit *ours, git_commit *theirs, const char *label,
 		      git_oid *out)
 {
 	git_repository *repo = ledger_repository(ws->ledger);
-	git_tree *a = NULL, *b = NULL, *merged = NULL;
+	git_tree *a = NULL, *b = NULL, *base = NULL, *merged = NULL;
 	git_signature *sig = NULL;
 	git_oid tree_id;
 	char msg[1200];
@@ -596,7 +643,8 @@ static int make_merge(workspace *ws, git_commit *ours, git_commit *theirs, const
 		rc = git_fail(_("reading the ledger trees"));
 		goto done;
 	}
-	if ((rc = union_tree(repo, a, b, "", label, &tree_id)) || (rc = merge_signature(ws, &sig)))
+	base = fork_tree(ws->ledger, ours, theirs);
+	if ((rc = union_tree(repo, a, b, base, "", label, &tree_id)) || (rc = merge_signature(ws, &sig)))
 		goto done;
 	if (git_tree_lookup(&merged, repo, &tree_id) < 0) {
 		rc = git_fail(_("writing the merged tree"));
@@ -609,6 +657,7 @@ done:
 	git_tree_free(merged);
 	git_tree_free(a);
 	git_tree_free(b);
+	git_tree_free(base);
 	return rc;
 }
 

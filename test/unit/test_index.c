@@ -399,6 +399,11 @@ static void test_ranges_between_forked_lines(void **state)
 		assert_true(ledger_is_ancestor(f->l, fork, a));
 		assert_true(ledger_is_ancestor(f->l, fork, b));
 		assert_false(ledger_is_ancestor(f->l, a, fork));
+		char meet[41];
+		assert_true(ledger_fork_point(f->l, b, a, meet));
+		assert_string_equal(meet, fork);
+		assert_true(ledger_fork_point(f->l, a, b, meet));
+		assert_string_equal(meet, fork);
 	}
 	/* b's side merges a: the range from the merge to a is empty, and from
 	 * a to the merge holds b's line only */
@@ -423,6 +428,8 @@ static void test_ranges_between_forked_lines(void **state)
 	assert_int_equal(added_between(f, a, b), sizes[4][1] + 3);
 	assert_true(ledger_is_ancestor(f->l, a, b)); /* through the merge's second parent */
 	assert_false(ledger_is_ancestor(f->l, b, a));
+	char meet[41];
+	assert_false(ledger_fork_point(f->l, a, b, meet)); /* a merge on the way: not known */
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_commit_free(ca);
