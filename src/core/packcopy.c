@@ -135,6 +135,23 @@ static git_tree *sub_tree(git_repository *repo, const git_tree *t, const git_tre
 	return sub;
 }
 
+/* A blob of src under SMALL_BLOB bytes (an event, its signature, a form)
+ * is listed without asking dst: it is new but for rare cases (the same
+ * form text on two devices), where the copy costs little, and a lookup
+ * that finds nothing searches dst's pack index.  Photos are asked about. */
+#define SMALL_BLOB (64 * 1024)
+static bool small_blob(git_repository *src, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	size_t len = 0;
+	git_object_t type;
+	bool small = git_repository_odb(&odb, src) == 0 && git_odb_read_header(&len, &type, odb, id) == 0 &&
+		     len < SMALL_BLOB;
+	git_odb_free(odb);
+	git_error_clear();
+	return small;
+}
+
 /* Tree `id` and what lies below it, against `base`, the same directory in
  * the commit's first parent (NULL: none), which dst holds or `m` lists
  * already, and `mine`, the same directory at dst's head (NULL: none),
@@ -143,8 +160,8 @@ static git_tree *sub_tree(git_repository *repo, const git_tree *t, const git_tre
  * cases), whose pages the process maps; a day's commit changes a few
  * entries of a day directory that may hold hundreds.  A tree that differs
  * from both is not looked up: it is new but for rare cases (a directory
- * dst had once), where listing it costs a copy dst skips.  Blobs, photos
- * among them, are still looked up. */
+ * dst had once), where listing it costs a copy dst skips; so is a small
+ * blob (small_blob).  Photos are still looked up. */
 static int missing_tree(git_repository *src, git_repository *dst_repo, git_odb *dst,
 			const git_oid *id, const git_tree *base, const git_tree *mine, missing *m)
 {
@@ -166,7 +183,8 @@ static int missing_tree(git_repository *src, git_repository *dst_repo, git_odb *
 			rc = missing_tree(src, dst_repo, dst, eid, sub, msub, m);
 			git_tree_free(sub);
 			git_tree_free(msub);
-		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && !held(dst, m, eid)) {
+		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && !oidset_has(&m->set, eid) &&
+			   (small_blob(src, eid) || !held(dst, m, eid))) {
 			rc = missing_add(m, eid);
 		}
 	}
