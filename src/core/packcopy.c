@@ -93,6 +93,7 @@ typedef struct {
 	oidset set;      /* the objects of list */
 	git_oid *list;   /* post-order */
 	size_t n, cap;
+	bool big_dst;    /* dst's pack indexes are large: small blobs are not asked about */
 } missing;
 
 static int missing_add(missing *m, const git_oid *id)
@@ -135,10 +136,14 @@ static git_tree *sub_tree(git_repository *repo, const git_tree *t, const git_tre
 	return sub;
 }
 
-/* A blob of src under SMALL_BLOB bytes (an event, its signature, a form)
- * is listed without asking dst: it is new but for rare cases (the same
- * form text on two devices), where the copy costs little, and a lookup
- * that finds nothing searches dst's pack index.  Photos are asked about. */
+/* When dst's pack indexes are large (BIG_DST_IDX), a blob of src under
+ * SMALL_BLOB bytes (an event, its signature, a form) is listed without
+ * asking dst: it is new but for rare cases (the same form text on two
+ * devices), where the copy costs little, and a lookup that finds nothing
+ * searches a large pack index.  Photos are asked about.  With small
+ * indexes (a new device, an empty hub) asking is cheaper than reading
+ * each blob's header. */
+#define BIG_DST_IDX (4L << 20)
 #define SMALL_BLOB (64 * 1024)
 static bool small_blob(git_repository *src, const git_oid *id)
 {
@@ -184,7 +189,7 @@ static int missing_tree(git_repository *src, git_repository *dst_repo, git_odb *
 			git_tree_free(sub);
 			git_tree_free(msub);
 		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && !oidset_has(&m->set, eid) &&
-			   (small_blob(src, eid) || !held(dst, m, eid))) {
+			   ((m->big_dst && small_blob(src, eid)) || !held(dst, m, eid))) {
 			rc = missing_add(m, eid);
 		}
 	}
@@ -215,6 +220,28 @@ static int dst_has_commit(const git_oid *id, void *payload)
 }
 
 /* The tree at dst's head (NULL: none). */
+static void pack_dir(git_repository *repo, char *out, size_t size);
+
+/* Whether the pack indexes of repo add up to BIG_DST_IDX or more. */
+static bool big_indexes(git_repository *repo)
+{
+	char dir[4096], path[4400];
+	pack_dir(repo, dir, sizeof dir);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	long total = 0;
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		size_t n = strlen(e->d_name);
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (n > 4 && strcmp(e->d_name + n - 4, ".idx") == 0 && stat(path, &st) == 0)
+			total += (long)st.st_size;
+	}
+	if (d)
+		closedir(d);
+	return total >= BIG_DST_IDX;
+}
+
 static git_tree *head_tree_of(git_repository *repo)
 {
 	git_oid id;
@@ -235,6 +262,7 @@ static int collect_missing(git_repository *src, git_repository *dst_repo, git_od
 	git_oid id;
 	int rc = 0;
 	git_tree *mine = head_tree_of(dst_repo);
+	m->big_dst = big_indexes(dst_repo);
 	if (git_revwalk_new(&w, src) < 0 || git_revwalk_add_hide_cb(w, dst_has_commit, dst) < 0 ||
 	    git_revwalk_push(w, tip) < 0) {
 		git_revwalk_free(w);
