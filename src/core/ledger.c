@@ -98,36 +98,41 @@ int ledger_create(const char *path)
  * whose pages the process then maps.  What a day's work reads, recent
  * events and what a sync brings, is loose until a repack: looking there
  * first costs one stat() for a packed object and spares those pages. */
+/* Add a backend to odb, which then owns it; freed when it cannot. */
+static bool add_backend(git_odb *odb, git_odb_backend *b, int priority)
+{
+	if (git_odb_add_backend(odb, b, priority) == 0)
+		return true;
+	b->free(b);
+	return false;
+}
+
 int ledger_loose_first(void *repository)
 {
 	git_repository *repo = repository;
 	char dir[4096], alt[4200];
 	struct stat st;
 	git_odb *odb = NULL;
-	git_odb_backend *loose = NULL, *packed = NULL;
+	git_odb_backend *b = NULL;
 	snprintf(dir, sizeof dir, "%sobjects", git_repository_path(repo));
 	snprintf(alt, sizeof alt, "%s/info/alternates", dir);
 	if (stat(alt, &st) == 0)
 		return 0; /* libgit2's own database reads the alternates */
-	int rc = git_odb_new(&odb) < 0 || git_odb_backend_loose(&loose, dir, -1, 0, 0, 0) < 0 ||
-			 git_odb_backend_pack(&packed, dir) < 0;
-	if (rc == 0 && git_odb_add_backend(odb, loose, 2) == 0) {
-		loose = NULL;
-		if (git_odb_add_backend(odb, packed, 1) == 0) {
-			packed = NULL;
-			rc = git_repository_set_odb(repo, odb) < 0;
-		} else {
-			rc = 1;
-		}
-	} else {
-		rc = 1;
-	}
-	if (loose)
-		loose->free(loose);
-	if (packed)
-		packed->free(packed);
+	bool ok = git_odb_new(&odb) == 0 && git_odb_backend_loose(&b, dir, -1, 0, 0, 0) == 0 &&
+		  add_backend(odb, b, 2) && git_odb_backend_pack(&b, dir) == 0 && add_backend(odb, b, 1) &&
+		  git_repository_set_odb(repo, odb) == 0;
 	git_odb_free(odb);
-	return rc ? git_fail(_("opening objects")) : 0;
+	return ok ? 0 : git_fail(_("opening objects"));
+}
+
+void *ledger_subtree(void *repository, const git_tree *t, const char *name)
+{
+	const git_tree_entry *e = t ? git_tree_entry_byname(t, name) : NULL;
+	git_tree *sub = NULL;
+	if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&sub, repository, git_tree_entry_id(e)) < 0)
+		git_error_clear(), sub = NULL;
+	return sub;
 }
 
 int ledger_open(ledger **out, const char *path)
@@ -965,16 +970,14 @@ static long index_of(const git_oid *ids, size_t n, const git_oid *id)
 #define CHAIN_MAX 256
 #define CHAIN_ALONE 16
 static bool chain_range(git_repository *repo, const git_oid *from, const git_oid *to,
-			git_oid chain[CHAIN_MAX], size_t *n, bool *at_from, git_oid *meet)
+			git_oid chain[CHAIN_MAX], size_t *n, git_oid *meet)
 {
 	git_oid side[CHAIN_MAX], at = *to, sat = *from;
 	size_t ns = 0;
 	bool to_open = true, from_open = true;
 	*n = 0;
-	*at_from = false;
 	for (;;) {
 		if (to_open && (git_oid_equal(&at, from) || index_of(side, ns, &at) >= 0)) {
-			*at_from = git_oid_equal(&at, from);
 			*meet = at;
 			break; /* met: the range is chain[0..n) */
 		}
@@ -992,7 +995,6 @@ static bool chain_range(git_repository *repo, const git_oid *from, const git_oid
 			long i = index_of(chain, *n, &sat);
 			if (i >= 0) { /* met on `to`'s line: what is below is `from`'s */
 				*n = (size_t)i;
-				*at_from = ns == 0;
 				*meet = sat;
 				goto done;
 			}
@@ -1034,12 +1036,11 @@ static int walk_range(ledger *l, const char *from, const char *to, bool trusted,
 	git_revwalk *walk = NULL;
 	git_oid oid, from_id, chain[CHAIN_MAX];
 	size_t n = 0;
-	bool at_from;
 	git_oid meet;
 	int rc = 0;
 	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload, .trusted = trusted};
 	if (from && *from && git_oid_fromstr(&from_id, from) == 0 && git_oid_fromstr(&oid, to) == 0 &&
-	    chain_range(l->repo, &from_id, &oid, chain, &n, &at_from, &meet)) {
+	    chain_range(l->repo, &from_id, &oid, chain, &n, &meet)) {
 		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = walk_oid(&w, &chain[i]);
 		goto done;
@@ -1126,25 +1127,19 @@ bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant)
 		return true;
 	/* two lines of single-parent commits answer either way: `a` is on
 	 * `d`'s, or they meet below it (two days' syncs each side of a fork) */
-	git_oid *chain = malloc(CHAIN_MAX * sizeof *chain);
+	git_oid chain[CHAIN_MAX], meet;
 	size_t n;
-	git_oid meet;
-	bool at_a = false, lines = chain && chain_range(l->repo, &a, &d, chain, &n, &at_a, &meet);
-	free(chain);
-	if (lines)
-		return at_a;
+	if (chain_range(l->repo, &a, &d, chain, &n, &meet))
+		return git_oid_equal(&meet, &a);
 	return near_ancestor(l->repo, &a, &d) || git_graph_descendant_of(l->repo, &d, &a) == 1;
 }
 
 bool ledger_fork_point(ledger *l, const char *a, const char *b, char out[41])
 {
-	git_oid ia, ib, meet;
+	git_oid ia, ib, meet, chain[CHAIN_MAX];
 	size_t n;
-	bool at_a;
-	git_oid *chain = malloc(CHAIN_MAX * sizeof *chain);
-	bool ok = chain && git_oid_fromstr(&ia, a) == 0 && git_oid_fromstr(&ib, b) == 0 &&
-		  chain_range(l->repo, &ia, &ib, chain, &n, &at_a, &meet) && !git_oid_is_zero(&meet);
-	free(chain);
+	bool ok = git_oid_fromstr(&ia, a) == 0 && git_oid_fromstr(&ib, b) == 0 &&
+		  chain_range(l->repo, &ia, &ib, chain, &n, &meet) && !git_oid_is_zero(&meet);
 	if (ok)
 		git_oid_tostr(out, 41, &meet);
 	return ok;

@@ -154,5 +154,10 @@ void *ledger_repository(ledger *l);
  * at loose objects before packs (see ledger.c); ledger_open does it for
  * its own.  No change for a repository with alternates. */
 int ledger_loose_first(void *repository);
+/* The subtree `name` of tree t (a git_tree *, NULL: none) as a new
+ * git_tree * from the repository; NULL when there is none or it cannot be
+ * read (a comparison then has nothing to compare with). */
+struct git_tree;
+void *ledger_subtree(void *repository, const struct git_tree *t, const char *name);
 
 #endif

@@ -93,7 +93,6 @@ typedef struct {
 	oidset set;      /* the objects of list */
 	git_oid *list;   /* post-order */
 	size_t n, cap;
-	bool big_dst;    /* dst's pack indexes are large: small blobs are not asked about */
 } missing;
 
 static int missing_add(missing *m, const git_oid *id)
@@ -124,17 +123,13 @@ static const git_tree_entry *base_entry(const git_tree *base, const git_tree_ent
 	return base ? git_tree_entry_byname(base, git_tree_entry_name(e)) : NULL;
 }
 
-/* A subtree of `t` (NULL: none) named as `e`, from repo; NULL when there
- * is none. */
-static git_tree *sub_tree(git_repository *repo, const git_tree *t, const git_tree_entry *e)
-{
-	const git_tree_entry *b = base_entry(t, e);
-	git_tree *sub = NULL;
-	if (b && git_tree_entry_type(b) == GIT_OBJECT_TREE &&
-	    git_tree_lookup(&sub, repo, git_tree_entry_id(b)) < 0)
-		git_error_clear(), sub = NULL; /* compared against nothing */
-	return sub;
-}
+/* One listing of what dst lacks. */
+typedef struct {
+	git_repository *src, *dst_repo;
+	git_odb *src_odb, *dst;
+	bool big_dst; /* dst's pack indexes are large: small blobs are not asked about */
+	missing *m;
+} lister;
 
 /* When dst's pack indexes are large (BIG_DST_IDX), a blob of src under
  * SMALL_BLOB bytes (an event, its signature, a form) is listed without
@@ -145,14 +140,11 @@ static git_tree *sub_tree(git_repository *repo, const git_tree *t, const git_tre
  * each blob's header. */
 #define BIG_DST_IDX (4L << 20)
 #define SMALL_BLOB (64 * 1024)
-static bool small_blob(git_repository *src, const git_oid *id)
+static bool small_blob(git_odb *src, const git_oid *id)
 {
-	git_odb *odb = NULL;
 	size_t len = 0;
 	git_object_t type;
-	bool small = git_repository_odb(&odb, src) == 0 && git_odb_read_header(&len, &type, odb, id) == 0 &&
-		     len < SMALL_BLOB;
-	git_odb_free(odb);
+	bool small = git_odb_read_header(&len, &type, src, id) == 0 && len < SMALL_BLOB;
 	git_error_clear();
 	return small;
 }
@@ -167,13 +159,13 @@ static bool small_blob(git_repository *src, const git_oid *id)
  * from both is not looked up: it is new but for rare cases (a directory
  * dst had once), where listing it costs a copy dst skips; so is a small
  * blob (small_blob).  Photos are still looked up. */
-static int missing_tree(git_repository *src, git_repository *dst_repo, git_odb *dst,
-			const git_oid *id, const git_tree *base, const git_tree *mine, missing *m)
+static int missing_tree(lister *x, const git_oid *id, const git_tree *base, const git_tree *mine)
 {
+	missing *m = x->m;
 	git_tree *t = NULL;
 	if (oidset_has(&m->set, id) || (mine && git_oid_equal(git_tree_id(mine), id)))
 		return 0;
-	if (git_tree_lookup(&t, src, id) < 0)
+	if (git_tree_lookup(&t, x->src, id) < 0)
 		return git_fail(_("reading a tree"));
 	int rc = 0;
 	for (size_t i = 0, n = git_tree_entrycount(t); rc >= 0 && i < n; i++) {
@@ -184,12 +176,14 @@ static int missing_tree(git_repository *src, git_repository *dst_repo, git_odb *
 		    (d && git_oid_equal(git_tree_entry_id(d), eid)))
 			continue;
 		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-			git_tree *sub = sub_tree(src, base, e), *msub = sub_tree(dst_repo, mine, e);
-			rc = missing_tree(src, dst_repo, dst, eid, sub, msub, m);
+			const char *name = git_tree_entry_name(e);
+			git_tree *sub = ledger_subtree(x->src, base, name);
+			git_tree *msub = ledger_subtree(x->dst_repo, mine, name);
+			rc = missing_tree(x, eid, sub, msub);
 			git_tree_free(sub);
 			git_tree_free(msub);
 		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && !oidset_has(&m->set, eid) &&
-			   ((m->big_dst && small_blob(src, eid)) || !held(dst, m, eid))) {
+			   ((x->big_dst && small_blob(x->src_odb, eid)) || !held(x->dst, m, eid))) {
 			rc = missing_add(m, eid);
 		}
 	}
@@ -219,7 +213,6 @@ static int dst_has_commit(const git_oid *id, void *payload)
 	return git_odb_exists_ext(payload, id, GIT_ODB_LOOKUP_NO_REFRESH);
 }
 
-/* The tree at dst's head (NULL: none). */
 static void pack_dir(git_repository *repo, char *out, size_t size);
 
 /* Whether the pack indexes of repo add up to BIG_DST_IDX or more. */
@@ -242,6 +235,7 @@ static bool big_indexes(git_repository *repo)
 	return total >= BIG_DST_IDX;
 }
 
+/* The tree at repo's head (NULL: none). */
 static git_tree *head_tree_of(git_repository *repo)
 {
 	git_oid id;
@@ -260,13 +254,16 @@ static int collect_missing(git_repository *src, git_repository *dst_repo, git_od
 {
 	git_revwalk *w = NULL;
 	git_oid id;
+	lister x = {src, dst_repo, NULL, dst, big_indexes(dst_repo), m};
+	if (git_repository_odb(&x.src_odb, src) < 0)
+		return git_fail(_("opening objects"));
 	int rc = 0;
 	git_tree *mine = head_tree_of(dst_repo);
-	m->big_dst = big_indexes(dst_repo);
 	if (git_revwalk_new(&w, src) < 0 || git_revwalk_add_hide_cb(w, dst_has_commit, dst) < 0 ||
 	    git_revwalk_push(w, tip) < 0) {
 		git_revwalk_free(w);
 		git_tree_free(mine);
+		git_odb_free(x.src_odb);
 		return git_fail(_("walking the history"));
 	}
 	git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
@@ -281,7 +278,7 @@ static int collect_missing(git_repository *src, git_repository *dst_repo, git_od
 			 * directories for a commit of one device would search dst's
 			 * pack index for the old ones */
 			const git_tree *cmp = git_commit_parentcount(c) > 1 ? mine : NULL;
-			if ((rc = missing_tree(src, dst_repo, dst, git_commit_tree_id(c), base, cmp, m)) == 0 &&
+			if ((rc = missing_tree(&x, git_commit_tree_id(c), base, cmp)) == 0 &&
 			    (rc = missing_add(m, &id)) > 0)
 				rc = 0;
 			git_tree_free(base);
@@ -290,6 +287,7 @@ static int collect_missing(git_repository *src, git_repository *dst_repo, git_od
 	}
 	git_revwalk_free(w);
 	git_tree_free(mine);
+	git_odb_free(x.src_odb);
 	return rc;
 }
 

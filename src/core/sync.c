@@ -500,17 +500,6 @@ static int union_conflict(const char *path, const git_tree_entry *ours,
 			 path, a, label, b);
 }
 
-/* The subtree `name` of `base` (NULL: none, or not readable). */
-static git_tree *base_sub(git_repository *repo, const git_tree *base, const char *name)
-{
-	const git_tree_entry *e = base ? git_tree_entry_byname(base, name) : NULL;
-	git_tree *t = NULL;
-	if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-	    git_tree_lookup(&t, repo, git_tree_entry_id(e)) < 0)
-		git_error_clear(), t = NULL;
-	return t;
-}
-
 /* ours + what only theirs holds, tree by tree: an entry only one side has
  * is taken whole (a subtree by its id), an entry both hold once, and only
  * subtrees that differ on the two sides are joined and written anew.
@@ -558,7 +547,7 @@ static int union_tree(git_repository *repo, const git_tree *ours, const git_tree
 			rc = union_conflict(path, o, e, label);
 			continue;
 		}
-		git_tree *sa = NULL, *sb = NULL, *sbase = base_sub(repo, base, name);
+		git_tree *sa = NULL, *sb = NULL, *sbase = ledger_subtree(repo, base, name);
 		char sub_prefix[1040];
 		snprintf(sub_prefix, sizeof sub_prefix, "%s/", path);
 		if (git_tree_lookup(&sa, repo, git_tree_entry_id(o)) < 0 ||
