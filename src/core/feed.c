@@ -35,6 +35,7 @@ struct feed {
 	char from[41], to[41];
 	const verify_roster *roster;
 	pthread_t thread;
+	bool has_thread;    /* feed_start's walker; a feed_open feed has none */
 	pthread_mutex_t mu;
 	pthread_cond_t can_put, can_take, checked;
 	struct slot ring[QUEUE_MAX];
@@ -258,10 +259,9 @@ static int on_file(const char *commit, time_t ctime, const char *path,
 	return emit(f, it);
 }
 
-static void *walker(void *arg)
+/* The walk has ended with rc (the producer's side: walker or feed_end). */
+static void end_walk(struct feed *f, int rc)
 {
-	struct feed *f = arg;
-	int rc = ledger_walk_added(f->l, f->from, f->to, LEDGER_WALK_TRUSTED, wanted, on_file, f);
 	if (rc == 0)
 		rc = flush_pending(f);
 	feed_item_free(f->pending);
@@ -275,6 +275,12 @@ static void *walker(void *arg)
 	f->done = true;
 	pthread_cond_signal(&f->can_take);
 	pthread_mutex_unlock(&f->mu);
+}
+
+static void *walker(void *arg)
+{
+	struct feed *f = arg;
+	end_walk(f, ledger_walk_added(f->l, f->from, f->to, LEDGER_WALK_TRUSTED, wanted, on_file, f));
 	return NULL;
 }
 
@@ -288,25 +294,61 @@ static void destroy(struct feed *f)
 	free(f);
 }
 
-int feed_start(feed **out, ledger *l, const char *from, const char *to, const verify_roster *r)
+static struct feed *feed_new(const verify_roster *r)
 {
-	struct feed *f = calloc(1, sizeof *f);
+	struct feed *f = sodium_init() < 0 ? NULL : calloc(1, sizeof *f);
 	if (!f)
-		return error_set(ERR_NOMEM, "out of memory");
-	f->l = l;
+		return NULL;
 	f->roster = r;
-	snprintf(f->from, sizeof f->from, "%s", from ? from : "");
-	snprintf(f->to, sizeof f->to, "%s", to);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->can_put, NULL);
 	pthread_cond_init(&f->can_take, NULL);
 	pthread_cond_init(&f->checked, NULL);
-	if (sodium_init() < 0 || pthread_create(&f->thread, NULL, walker, f) != 0) {
+	return f;
+}
+
+int feed_start(feed **out, ledger *l, const char *from, const char *to, const verify_roster *r)
+{
+	struct feed *f = feed_new(r);
+	if (!f)
+		return error_set(ERR_GENERIC, "%s", _("cannot start the indexing thread"));
+	f->l = l;
+	snprintf(f->from, sizeof f->from, "%s", from ? from : "");
+	snprintf(f->to, sizeof f->to, "%s", to);
+	if (pthread_create(&f->thread, NULL, walker, f) != 0) {
 		destroy(f);
 		return error_set(ERR_GENERIC, "%s", _("cannot start the indexing thread"));
 	}
+	f->has_thread = true;
 	*out = f;
 	return 0;
+}
+
+int feed_open(feed **out, const verify_roster *r)
+{
+	if (!(*out = feed_new(r)))
+		return error_set(ERR_GENERIC, "%s", _("cannot start the indexing thread"));
+	return 0;
+}
+
+int feed_put(feed *f, const char *commit, time_t ctime, const char *path, const char *data,
+	     size_t len)
+{
+	return f->done ? ERR_GENERIC : on_file(commit, ctime, path, data, len, f);
+}
+
+void feed_end(feed *f, int rc)
+{
+	if (!f->done) /* done is only ever set on this side */
+		end_walk(f, rc);
+}
+
+void feed_stop(feed *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->stop = true;
+	pthread_cond_signal(&f->can_put);
+	pthread_mutex_unlock(&f->mu);
 }
 
 int feed_next(feed *f, feed_item **out)
@@ -348,11 +390,9 @@ void feed_free(feed *f)
 {
 	if (!f)
 		return;
-	pthread_mutex_lock(&f->mu);
-	f->stop = true;
-	pthread_cond_signal(&f->can_put);
-	pthread_mutex_unlock(&f->mu);
-	pthread_join(f->thread, NULL);
+	feed_stop(f);
+	if (f->has_thread)
+		pthread_join(f->thread, NULL);
 	for (; f->count; f->count--, f->first = (f->first + 1) % QUEUE_MAX)
 		feed_item_free(f->ring[f->first].it);
 	destroy(f);

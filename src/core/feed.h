@@ -52,7 +52,22 @@ int feed_start(feed **out, ledger *l, const char *from, const char *to, const ve
  * end; a negative code when the walk failed (message set). */
 int feed_next(feed *f, feed_item **out);
 void feed_item_free(feed_item *it);
-/* Stop the walker if it still runs, wait for it and free everything. */
+/* Stop the walker if it still runs, wait for it and free everything.  A
+ * feed_open feed: once its producer has ended (feed_end, or no more
+ * feed_put calls). */
 void feed_free(feed *f);
+
+/* A feed whose files come from the caller's own walk instead of a walker
+ * thread (sync's validation of a hub's history, index_intake): feed_put
+ * for each file the walk adds, in walk order, from one thread, then
+ * feed_end with the walk's result.  feed_put returns non-zero once the
+ * indexer has stopped taking (feed_stop) or the feed has ended. */
+int feed_open(feed **out, const verify_roster *r);
+int feed_put(feed *f, const char *commit, time_t ctime, const char *path, const char *data,
+	     size_t len);
+/* Producer side; a second call does nothing. */
+void feed_end(feed *f, int rc);
+/* Indexer side: take nothing more; a producer waiting for room returns. */
+void feed_stop(feed *f);
 
 #endif

@@ -13,6 +13,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -771,52 +772,54 @@ static int verify_rest(struct sync_ctx *c, const verify_roster *guess, sqlite3_i
 }
 
 /* Index the feed's items as they come (the walker thread reads and checks
- * the next ones meanwhile). */
-static int index_walk(struct sync_ctx *c, ledger *l, const char *from, const char *to,
-		      const verify_roster *guess)
+ * the next ones meanwhile); progress: report it. */
+static int take_items(struct sync_ctx *c, feed *f, bool progress)
 {
-	feed *f = NULL;
 	feed_item *it;
 	fbindex *ix = c->ix;
+	index_progress_cb cb = progress ? ix->progress : NULL;
 	long events = 0;
-	int rc = feed_start(&f, l, from, to, guess);
-	while (rc == 0 && (rc = feed_next(f, &it)) == 0 && it) {
+	int rc;
+	while ((rc = feed_next(f, &it)) == 0 && it) {
 		rc = index_item(c, it);
-		if (it->kind == FEED_EVENT && ++events % INDEX_PROGRESS_STEP == 0 && ix->progress)
-			ix->progress(events, ix->progress_payload);
+		if (it->kind == FEED_EVENT && ++events % INDEX_PROGRESS_STEP == 0 && cb)
+			cb(events, ix->progress_payload);
 		feed_item_free(it);
+		if (rc)
+			break;
 	}
-	feed_free(f); /* the ledger is this thread's again */
-	if (rc == 0 && ix->progress)
-		ix->progress(events, ix->progress_payload);
+	if (rc == 0 && cb)
+		cb(events, ix->progress_payload);
 	return rc;
 }
 
-static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
+/* Everything of an index_sync but finding the roster and starting the
+ * walk: index what the feed brings (checked under `guess`), check again
+ * what the guess does not cover, refold the touched cases.  walker: the
+ * feed walks the ledger in a thread of its own, freed once the walk is
+ * indexed (the ledger is then this thread's again); else the feed is the
+ * caller's, stopped when this fails. */
+static int take_feed(fbindex *ix, feed *f, bool walker, const verify_roster *guess, bool progress)
 {
 	struct sync_ctx c = {.ix = ix, .touched = json_object(), .verify = json_object()};
-	verify_roster *guess = NULL;
-	bool rebuild = !from || !*from;
 	int rc = 0;
 	/* A larger page cache while indexing many events: fewer pages written
 	 * to the WAL again and read back (the default is restored after). */
-	long cache_pages = 0;
+	long cache_pages = 0, before = 0;
 	if (scalar_long(ix, "PRAGMA cache_size", NULL, NULL, &cache_pages) || cache_pages == 0)
 		cache_pages = -2000;
 	exec(ix, "PRAGMA cache_size = -65536");
 	for (int i = 0; i < ST_COUNT && rc == 0; i++)
 		rc = prepare(ix, &c.st[i], sync_sql[i]);
-	/* The roster the events will be checked under while they are walked:
-	 * the index's, unless the walk brings roster changes (a rebuild, a
-	 * first sync): then the one at the new head, which it will end with,
-	 * and not every event is checked twice. */
-	if (rc == 0)
-		rc = rebuild || !ledger_same_at(l, from, to, "roster") ? ledger_roster(ix, l, to, &guess)
-								       : load_roster(ix, &guess);
-	long before = 0;
 	if (rc == 0)
 		rc = scalar_long(ix, "SELECT coalesce(max(rowid), 0) FROM events", NULL, NULL, &before);
-	if (rc == 0 && (rc = index_walk(&c, l, from, to, guess)) == 0)
+	if (rc == 0)
+		rc = take_items(&c, f, progress);
+	if (walker)
+		feed_free(f);
+	else if (rc)
+		feed_stop(f);
+	if (rc == 0)
 		rc = verify_rest(&c, guess, before);
 	if (rc == 0)
 		rc = refold_all(&c);
@@ -825,9 +828,25 @@ static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
 	char pragma[64];
 	snprintf(pragma, sizeof pragma, "PRAGMA cache_size = %ld", cache_pages);
 	exec(ix, pragma);
-	verify_roster_free(guess);
 	json_decref(c.touched);
 	json_decref(c.verify);
+	return rc;
+}
+
+static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
+{
+	verify_roster *guess = NULL;
+	feed *f = NULL;
+	bool rebuild = !from || !*from;
+	/* The roster the events will be checked under while they are walked:
+	 * the index's, unless the walk brings roster changes (a rebuild, a
+	 * first sync): then the one at the new head, which it will end with,
+	 * and not every event is checked twice. */
+	int rc = rebuild || !ledger_same_at(l, from, to, "roster") ? ledger_roster(ix, l, to, &guess)
+								  : load_roster(ix, &guess);
+	if (rc == 0 && (rc = feed_start(&f, l, from, to, guess)) == 0)
+		rc = take_feed(ix, f, true, guess, true);
+	verify_roster_free(guess);
 	return rc;
 }
 
@@ -875,6 +894,97 @@ int index_sync(fbindex *ix, ledger *l)
 	if (strcmp(head, done_head) == 0)
 		return 0;
 	return sync_transaction(ix, l, head, false);
+}
+
+/* --- a first fetch indexed while it is validated --------------------------------- */
+
+struct index_intake {
+	fbindex *ix;
+	char tip[41];
+	verify_roster *guess;
+	feed *f;
+	pthread_t thread;
+	bool began; /* the transaction is open */
+	int rc;     /* the indexing thread's result */
+};
+
+static void *intake_main(void *arg)
+{
+	index_intake *in = arg;
+	in->rc = exec(in->ix, "BEGIN IMMEDIATE");
+	in->began = in->rc == 0;
+	if (in->rc == 0)
+		in->rc = take_feed(in->ix, in->f, false, in->guess, false);
+	else
+		feed_stop(in->f);
+	return NULL;
+}
+
+static void intake_free(index_intake *in)
+{
+	feed_free(in->f);
+	verify_roster_free(in->guess);
+	free(in);
+}
+
+int index_intake_start(index_intake **out, fbindex *ix, ledger *src, const char *tip)
+{
+	index_intake *in = calloc(1, sizeof *in);
+	int rc;
+	*out = NULL;
+	if (!in)
+		return error_set(ERR_NOMEM, "out of memory");
+	in->ix = ix;
+	snprintf(in->tip, sizeof in->tip, "%s", tip);
+	/* as sync_range for a first sync: the roster at the head it ends with */
+	if ((rc = ledger_roster(ix, src, tip, &in->guess)) || (rc = feed_open(&in->f, in->guess))) {
+		intake_free(in);
+		return rc;
+	}
+	if (pthread_create(&in->thread, NULL, intake_main, in) != 0) {
+		intake_free(in);
+		return error_set(ERR_GENERIC, "%s", _("cannot start the indexing thread"));
+	}
+	*out = in;
+	return 0;
+}
+
+int index_intake_file(index_intake *in, const char *commit, time_t ctime, const char *path,
+		      const char *data, size_t len)
+{
+	return feed_put(in->f, commit, ctime, path, data, len);
+}
+
+void index_intake_end(index_intake *in, int rc)
+{
+	if (in)
+		feed_end(in->f, rc);
+}
+
+/* Whether the rows indexed from `in` are the index of ledger l: l stands
+ * at the walked head, and the index held nothing of it (as sync_locked
+ * decides for the same walk from the root). */
+static bool intake_fits(index_intake *in, ledger *l)
+{
+	char head[41], done[41];
+	if (ledger_head(l, head) || strcmp(head, in->tip) != 0 || index_head(in->ix, done))
+		return false;
+	return !done[0] || (strcmp(done, head) != 0 && !ledger_is_ancestor(l, done, head) &&
+			    ledger_is_bare_start(l, done, head));
+}
+
+void index_intake_finish(index_intake *in, ledger *l)
+{
+	if (!in)
+		return;
+	feed_end(in->f, ERR_GENERIC); /* a walk that never ended is no index */
+	pthread_join(in->thread, NULL);
+	bool kept = in->rc == 0 && intake_fits(in, l) && meta_set(in->ix, "ledger_head", in->tip) == 0 &&
+		    exec(in->ix, "COMMIT") == 0;
+	if (in->began && !kept)
+		exec(in->ix, "ROLLBACK");
+	error_clear(); /* index_sync then indexes as usual, and says what fails */
+	intake_free(in);
 }
 
 /* One transaction: the rows freed by the reset are reused at once, and

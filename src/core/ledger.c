@@ -97,7 +97,9 @@ int ledger_create(const char *path)
  * question is a binary search of a pack index (108 MB at 100k cases),
  * whose pages the process then maps.  What a day's work reads, recent
  * events and what a sync brings, is loose until a repack: looking there
- * first costs one stat() for a packed object and spares those pages. */
+ * first costs one stat() for a packed object and spares those pages.  A
+ * walk of the whole history reads mostly packed objects, and there the
+ * stat()s are the waste: it asks the packs first (ledger_walk_added). */
 /* Add a backend to odb, which then owns it; freed when it cannot. */
 static bool add_backend(git_odb *odb, git_odb_backend *b, int priority)
 {
@@ -107,9 +109,9 @@ static bool add_backend(git_odb *odb, git_odb_backend *b, int priority)
 	return false;
 }
 
-int ledger_loose_first(void *repository)
+/* A new object database for repo, loose objects or packs asked first. */
+static int set_read_order(git_repository *repo, bool loose_first)
 {
-	git_repository *repo = repository;
 	char dir[4096], alt[4200];
 	struct stat st;
 	git_odb *odb = NULL;
@@ -118,11 +120,39 @@ int ledger_loose_first(void *repository)
 	snprintf(alt, sizeof alt, "%s/info/alternates", dir);
 	if (stat(alt, &st) == 0)
 		return 0; /* libgit2's own database reads the alternates */
+	int loose = loose_first ? 2 : 1, packs = 3 - loose; /* the higher is asked first */
 	bool ok = git_odb_new(&odb) == 0 && git_odb_backend_loose(&b, dir, -1, 0, 0, 0) == 0 &&
-		  add_backend(odb, b, 2) && git_odb_backend_pack(&b, dir) == 0 && add_backend(odb, b, 1) &&
-		  git_repository_set_odb(repo, odb) == 0;
+		  add_backend(odb, b, loose) && git_odb_backend_pack(&b, dir) == 0 &&
+		  add_backend(odb, b, packs) && git_repository_set_odb(repo, odb) == 0;
 	git_odb_free(odb);
 	return ok ? 0 : git_fail(_("opening objects"));
+}
+
+int ledger_loose_first(void *repository) { return set_read_order(repository, true); }
+
+void *ledger_packs_first(void *repository)
+{
+	git_odb *saved = NULL;
+	if (git_repository_odb(&saved, repository) < 0) {
+		git_error_clear();
+		return NULL;
+	}
+	/* Only the database of one loose and one pack backend is ours to
+	 * replace: more (a hub hook's quarantine, alternates) stay as they are. */
+	if (git_odb_num_backends(saved) != 2 || set_read_order(repository, false) != 0) {
+		error_clear(); /* the order as it was: slower, as right */
+		git_odb_free(saved);
+		return NULL;
+	}
+	return saved;
+}
+
+void ledger_read_restore(void *repository, void *saved)
+{
+	if (!saved)
+		return;
+	git_repository_set_odb(repository, saved);
+	git_odb_free(saved);
 }
 
 void *ledger_subtree(void *repository, const git_tree *t, const char *name)
@@ -1078,7 +1108,11 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	if (flags & LEDGER_WALK_TRUSTED)
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/* The whole history: packs first (see set_read_order), then the
+	 * object database as it was. */
+	void *saved = !from || !*from ? ledger_packs_first(l->repo) : NULL;
 	int rc = walk_range(l, from, to, flags & LEDGER_WALK_TRUSTED, want, cb, payload);
+	ledger_read_restore(l->repo, saved);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
 	return rc;

@@ -370,7 +370,20 @@ struct hub_check {
 	char tip[41];
 	bool done;    /* validated: integrate need not walk it again */
 	bool refused; /* the history is not valid: a refusal, not a failed transfer */
+	fbindex *ix;  /* our index, built in the same walk (index_intake) */
+	index_intake *intake;
 };
+
+/* Each file that passes validation goes on to the index. */
+static int check_and_take(const char *commit, time_t when, const char *path, const char *data,
+			  size_t len, void *payload)
+{
+	struct hub_check *h = payload;
+	int rc = check_added(commit, when, path, data, len, NULL);
+	if (rc == 0 && h->intake && index_intake_file(h->intake, commit, when, path, data, len))
+		error_clear(); /* the intake stopped: the index is built after, as usual */
+	return rc;
+}
 
 static int validate_hub(void *payload)
 {
@@ -380,7 +393,10 @@ static int validate_hub(void *payload)
 		error_clear(); /* validated later, from our ledger, as usual */
 		return 0;
 	}
-	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_added, NULL);
+	if (h->ix && index_intake_start(&h->intake, h->ix, hub, h->tip) != 0)
+		error_clear(); /* indexed after, as usual */
+	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h);
+	index_intake_end(h->intake, rc);
 	if (rc == 0)
 		rc = check_merges(hub, "", h->tip);
 	if (rc == ERR_GIT) /* not a verdict on the history: the hub's files cannot be read */
@@ -754,10 +770,15 @@ static int integrate(workspace *ws, const char *tip, const char *label, bool val
 	if (!git_oid_is_zero(&to)) {
 		has_from = !git_oid_is_zero(&from);
 		struct counts c = {0, s->cases};
-		if ((rc = count_events(repo, has_from ? &from : NULL, &to, &c)))
+		/* the whole history, when the ledger took the hub's as it is */
+		void *saved = has_from ? NULL : ledger_packs_first(repo);
+		rc = count_events(repo, has_from ? &from : NULL, &to, &c);
+		if (rc == 0)
+			s->commits_received += count_commits(repo, has_from ? &from : NULL, &to);
+		ledger_read_restore(repo, saved);
+		if (rc)
 			return rc;
 		s->events_received += c.events;
-		s->commits_received += count_commits(repo, has_from ? &from : NULL, &to);
 	}
 	ledger_head(ws->ledger, s->new_head);
 	return 0;
@@ -976,6 +997,8 @@ typedef struct {
 	bool tip_new;          /* the ledger lacked the fetched head before this fetch... */
 	git_oid head_before;   /* ... when its head was this (zero: none) */
 	bool invalid;          /* ... and refused */
+	fbindex *ix;           /* a first fetch indexes the hub's history as it validates it... */
+	index_intake *intake;  /* ... into this, kept or dropped once the rounds are over */
 	char cert_msg[768];
 	int cred_tries;
 } xfer;
@@ -1169,7 +1192,8 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 		git_error_clear();
 		return 2;
 	}
-	if (ledger_loose_first(h) != 0)
+	/* a new device reads the hub's whole history: packs first, as libgit2 does */
+	if (!x->first && ledger_loose_first(h) != 0)
 		error_clear(); /* libgit2's own order then: slower, as right */
 	int r = git_reference_name_to_id(hub, h, LEDGER_REF);
 	if (r == GIT_ENOTFOUND)
@@ -1181,7 +1205,7 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 	else if (git_odb_exists(odb, hub))
 		rc = 1;
 	else {
-		struct hub_check hc = {.path = t->path};
+		struct hub_check hc = {.path = t->path, .ix = x->intake ? NULL : x->ix};
 		x->tip_new = true;
 		git_oid_tostr(hc.tip, sizeof hc.tip, hub);
 		packcopy_options po = {on_packcopy, x, false, x->first, validate_hub, &hc};
@@ -1189,6 +1213,8 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 		rc = packcopy_run(h, repo, hub, &po);
 		x->validated = rc == 0 && hc.done;
 		x->invalid = hc.refused;
+		if (hc.intake)
+			x->intake = hc.intake;
 		rc = rc ? rc : 1;
 	}
 	git_odb_free(odb);
@@ -1443,20 +1469,25 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 
 static int run_rounds(workspace *ws, const target *t, const sync_options *o, sync_summary *s)
 {
-	xfer x = {.o = o};
+	xfer x = {.o = o, .ix = ws->index};
 	int max = o->max_attempts > 0 ? o->max_attempts : DEFAULT_ATTEMPTS;
 	int rc = 1;
 	for (int attempt = 1; rc == 1; attempt++) {
 		s->attempts = attempt;
 		rc = round_once(ws, t, o, &x, s);
 		if (rc == 1 && attempt == max)
-			return refuse(s, error_set(ERR_CONFLICT,
-						   _("the hub kept moving: gave up after %d attempts (%s); "
-						     "what was merged is kept, sync again later"),
-						   max, x.ref_status));
-		if (rc == 1)
+			rc = refuse(s, error_set(ERR_CONFLICT,
+						 _("the hub kept moving: gave up after %d attempts (%s); "
+						   "what was merged is kept, sync again later"),
+						 max, x.ref_status));
+		else if (rc == 1)
 			sleep_ms(backoff_ms(attempt));
 	}
+	char msg[1024];
+	copy_str(msg, sizeof msg, error_last());
+	index_intake_finish(x.intake, ws->ledger);
+	if (rc)
+		error_set(rc, "%s", msg);
 	return rc;
 }
 

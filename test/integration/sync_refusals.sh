@@ -146,11 +146,28 @@ for c in "${cases[@]}"; do
 	expect_eq "first fetch: $kind: the new device did not move" "$(git -C "$TMP/E/ledger.git" rev-parse main)" "$estart"
 done
 expect_eq "first fetch: nothing of the tampered hubs was kept" "$(ls "$TMP"/E/ledger.git/objects/pack/ 2>/dev/null)" ""
+# the new device indexes the hub's history in the walk that validates it: a
+# refused history leaves nothing in the index either
+expect_eq "first fetch: nothing of the tampered hubs is in the index" \
+	"$(sqlite3 "$TMP/E/index.sqlite" "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM cases) + (SELECT count(*) FROM problems)")" 0
+expect_eq "first fetch: the case list stays empty" "$(dev E list --json)" "[]"
 rm -rf "$TMP/packed.git" && git clone -q --bare --no-local "$TMP/hub.git" "$TMP/packed.git"
 git -C "$TMP/packed.git" repack -q -a -d
 check "first fetch: the new device takes a good packed hub" dev E sync "$TMP/packed.git" --no-push
 expect_eq "first fetch: ... as it is" "$(git -C "$TMP/E/ledger.git" rev-parse main)" "$good"
 check "first fetch: git fsck --strict on the new device" git -C "$TMP/E/ledger.git" fsck --strict
+index_dump() {
+	sqlite3 "$TMP/$1/index.sqlite" "SELECT * FROM events ORDER BY id; SELECT * FROM cases ORDER BY id;
+		SELECT id, text FROM cases_fts ORDER BY id; SELECT * FROM photos ORDER BY sha256, event_id;
+		SELECT * FROM roster ORDER BY id; SELECT * FROM problems ORDER BY path;
+		SELECT value FROM meta WHERE key = 'ledger_head'"
+}
+intake=$(index_dump E)
+expect_eq "first fetch: the index holds every event of the hub" \
+	"$(sqlite3 "$TMP/E/index.sqlite" "SELECT count(*) FROM events")" \
+	"$(git -C "$TMP/packed.git" ls-tree -r --name-only main | grep -c '/events/[^/]*\.json$')"
+dev E reindex >/dev/null 2>&1
+expect_eq "first fetch: the index built while validating equals a rebuild, row for row" "$(index_dump E)" "$intake"
 
 # history rewritten on the hub: the client remembers what it saw
 reset_clone "$good"

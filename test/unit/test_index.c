@@ -436,6 +436,126 @@ static void test_ranges_between_forked_lines(void **state)
 	git_commit_free(cb);
 }
 
+/* --- a first fetch indexed while it is validated (index_intake) ------------- */
+
+static int intake_cb(const char *commit, time_t t, const char *path, const char *data,
+		     size_t len, void *p)
+{
+	index_intake_file(p, commit, t, path, data, len);
+	return 0;
+}
+
+/* The fixture's ledger as a hub: three cases' worth of events, one file
+ * that is not an event; its head into head. */
+static void hub_history(struct fx *f, char head[41])
+{
+	put_event(f, "case.opened", 1, "{\"site\": {\"address\": \"解放路12号\"}}");
+	put_event(f, "inspection.recorded", 2, "{\"answers\": {\"SB04\": \"fail\"}, \"failures\": [\"SB04\"]}");
+	put_event(f, "note.added", 3, "{\"text\": \"锈蚀严重\"}");
+	char path[256];
+	event_path(CASE_ID, "20261123T000000Z-abc123-000099", path, sizeof path);
+	ledger_file bad = {path, "{not json", 9};
+	assert_int_equal(ledger_append(f->l, &bad, 1, &author, "bad", NULL), 0);
+	assert_int_equal(ledger_head(f->l, head), 0);
+}
+
+/* A new index taking the whole history at `head` through an intake whose
+ * walk ends with walk_rc (1: never ended), then finished against f->l. */
+static fbindex *take_in(struct fx *f, const char *name, const char *head, int walk_rc)
+{
+	char db[160];
+	fbindex *ix;
+	index_intake *in;
+	snprintf(db, sizeof db, "%s/%s", f->dir, name);
+	assert_int_equal(index_open(&ix, db), 0);
+	assert_int_equal(index_intake_start(&in, ix, f->l, head), 0);
+	assert_int_equal(ledger_walk_added(f->l, "", head, 0, NULL, intake_cb, in), 0);
+	if (walk_rc != 1)
+		index_intake_end(in, walk_rc);
+	index_intake_finish(in, f->l);
+	return ix;
+}
+
+static void assert_same_index(fbindex *a, fbindex *b)
+{
+	char *la = list_json(a), *lb = list_json(b);
+	assert_string_equal(la, lb);
+	free(la);
+	free(lb);
+	json_t *ea, *eb, *pa, *pb;
+	assert_int_equal(index_case_events(a, CASE_ID, &ea), 0);
+	assert_int_equal(index_case_events(b, CASE_ID, &eb), 0);
+	assert_true(json_equal(ea, eb));
+	assert_int_equal(index_problems(a, &pa), 0);
+	assert_int_equal(index_problems(b, &pb), 0);
+	assert_true(json_equal(pa, pb));
+	json_decref(ea);
+	json_decref(eb);
+	json_decref(pa);
+	json_decref(pb);
+}
+
+static void test_intake_equals_a_sync(void **state)
+{
+	struct fx *f = *state;
+	char head[41], done[41];
+	hub_history(f, head);
+	assert_int_equal(index_sync(f->ix, f->l), 0);
+	fbindex *ix = take_in(f, "intake.sqlite", head, 0);
+	assert_int_equal(index_head(ix, done), 0);
+	assert_string_equal(done, head);
+	assert_same_index(ix, f->ix);
+	json_t *found;
+	assert_int_equal(index_case_list(ix, "all", "锈蚀", NULL, &found), 0);
+	assert_int_equal(json_array_size(found), 1);
+	json_decref(found);
+	/* and it goes on from there as any index */
+	put_event(f, "order.issued", 4, "{\"items\": [\"SB04\"], \"deadline\": \"2026-11-25\"}");
+	assert_int_equal(index_sync(f->ix, f->l), 0);
+	assert_int_equal(index_sync(ix, f->l), 0);
+	assert_same_index(ix, f->ix);
+	index_free(ix);
+}
+
+/* Kept only when the ledger stands at the walked head after a walk that
+ * ended well: otherwise nothing of it is in the index, and index_sync
+ * builds it as usual. */
+static void test_intake_dropped_unless_it_fits(void **state)
+{
+	struct fx *f = *state;
+	char head[41], done[41];
+	hub_history(f, head);
+	const int walks[] = {ERR_CONFLICT, 1};
+	for (size_t i = 0; i < 2; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "failed%zu.sqlite", i);
+		fbindex *ix = take_in(f, name, head, walks[i]);
+		assert_int_equal(index_head(ix, done), 0);
+		assert_string_equal(done, "");
+		char *l = list_json(ix);
+		assert_string_equal(l, "[]");
+		free(l);
+		index_free(ix);
+	}
+	/* the ledger moved on before the intake was finished */
+	char db[160];
+	fbindex *ix;
+	index_intake *in;
+	snprintf(db, sizeof db, "%s/moved.sqlite", f->dir);
+	assert_int_equal(index_open(&ix, db), 0);
+	assert_int_equal(index_intake_start(&in, ix, f->l, head), 0);
+	assert_int_equal(ledger_walk_added(f->l, "", head, 0, NULL, intake_cb, in), 0);
+	index_intake_end(in, 0);
+	put_event(f, "order.issued", 4, NULL);
+	index_intake_finish(in, f->l);
+	assert_int_equal(index_head(ix, done), 0);
+	assert_string_equal(done, "");
+	assert_int_equal(index_sync(ix, f->l), 0);
+	assert_int_equal(index_sync(f->ix, f->l), 0);
+	assert_same_index(ix, f->ix);
+	index_free(ix);
+}
+
 static void test_newer_schema_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -462,6 +582,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_times_never_go_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_behind_in_an_older_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ranges_between_forked_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intake_equals_a_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intake_dropped_unless_it_fits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
