@@ -124,13 +124,18 @@ static bool wanted(const char *path, void *payload)
 /* An item for a file added by a commit; NULL for files the index ignores
  * and when out of memory (*oom). */
 static feed_item *classify(const char *commit, time_t ctime, const char *path,
-			   const char *data, size_t len, bool *oom)
+			   const char *data, size_t len, json_t *ev, bool *oom)
 {
 	enum feed_kind kind;
-	if (!kind_of(path, &kind))
+	if (!kind_of(path, &kind)) {
+		json_decref(ev);
 		return NULL;
+	}
 	feed_item *it = item_new(kind, commit, ctime, path, data, len);
 	*oom = !it;
+	if (it && kind == FEED_EVENT)
+		it->ev = ev, ev = NULL;
+	json_decref(ev);
 	return it;
 }
 
@@ -144,7 +149,7 @@ static bool parse_item(feed_item *it)
 		   : !event_path_parse(it->path, case_id, event_id))
 		return false;
 	const char *why = NULL;
-	if (event_parse(it->text, it->len, it->path, &it->ev) != 0)
+	if (!it->ev && event_parse(it->text, it->len, it->path, &it->ev) != 0)
 		why = error_last();
 	else if (roster && strcmp(event_str(it->ev, "id"), event_id) != 0)
 		why = _("roster change id does not match its path");
@@ -235,21 +240,25 @@ static bool is_pending_sig(const struct feed *f, const char *path)
 	return base && strncmp(path, base, n) == 0 && strcmp(path + n, ".sig") == 0;
 }
 
-static int on_file(const char *commit, time_t ctime, const char *path,
-		   const char *data, size_t len, void *payload)
+/* A file the walk adds; ev: the event its bytes parse to, when the caller
+ * has parsed them (taken), else NULL. */
+static int add_file(struct feed *f, const char *commit, time_t ctime, const char *path,
+		    const char *data, size_t len, json_t *ev)
 {
-	struct feed *f = payload;
 	if (is_pending_sig(f, path)) {
+		json_decref(ev);
 		if (!(f->pending->sig = copy_bytes(data, len)))
 			return error_set(ERR_NOMEM, "out of memory");
 		f->pending->siglen = len;
 		return flush_pending(f);
 	}
 	int rc = flush_pending(f);
-	if (rc)
+	if (rc) {
+		json_decref(ev);
 		return rc;
+	}
 	bool oom = false;
-	feed_item *it = classify(commit, ctime, path, data, len, &oom);
+	feed_item *it = classify(commit, ctime, path, data, len, ev, &oom);
 	if (!it)
 		return oom ? error_set(ERR_NOMEM, "out of memory") : 0;
 	if (it->kind == FEED_EVENT) {
@@ -257,6 +266,12 @@ static int on_file(const char *commit, time_t ctime, const char *path,
 		return 0;
 	}
 	return emit(f, it);
+}
+
+static int on_file(const char *commit, time_t ctime, const char *path, const char *data,
+		   size_t len, void *payload)
+{
+	return add_file(payload, commit, ctime, path, data, len, NULL);
 }
 
 /* The walk has ended with rc (the producer's side: walker or feed_end). */
@@ -332,9 +347,12 @@ int feed_open(feed **out, const verify_roster *r)
 }
 
 int feed_put(feed *f, const char *commit, time_t ctime, const char *path, const char *data,
-	     size_t len)
+	     size_t len, json_t *ev)
 {
-	return f->done ? ERR_GENERIC : on_file(commit, ctime, path, data, len, f);
+	if (!f->done)
+		return add_file(f, commit, ctime, path, data, len, ev);
+	json_decref(ev);
+	return ERR_GENERIC;
 }
 
 void feed_end(feed *f, int rc)

@@ -60,11 +60,13 @@ void feed_free(feed *f);
 /* A feed whose files come from the caller's own walk instead of a walker
  * thread (sync's validation of a hub's history, index_intake): feed_put
  * for each file the walk adds, in walk order, from one thread, then
- * feed_end with the walk's result.  feed_put returns non-zero once the
- * indexer has stopped taking (feed_stop) or the feed has ended. */
+ * feed_end with the walk's result.  ev: what the file's bytes parse to
+ * (event_parse), when the caller has parsed them, else NULL; taken either
+ * way.  feed_put returns non-zero once the indexer has stopped taking
+ * (feed_stop) or the feed has ended. */
 int feed_open(feed **out, const verify_roster *r);
 int feed_put(feed *f, const char *commit, time_t ctime, const char *path, const char *data,
-	     size_t len);
+	     size_t len, json_t *ev);
 /* Producer side; a second call does nothing. */
 void feed_end(feed *f, int rc);
 /* Indexer side: take nothing more; a producer waiting for room returns. */

@@ -950,9 +950,9 @@ int index_intake_start(index_intake **out, fbindex *ix, ledger *src, const char 
 }
 
 int index_intake_file(index_intake *in, const char *commit, time_t ctime, const char *path,
-		      const char *data, size_t len)
+		      const char *data, size_t len, json_t *ev)
 {
-	return feed_put(in->f, commit, ctime, path, data, len);
+	return feed_put(in->f, commit, ctime, path, data, len, ev);
 }
 
 void index_intake_end(index_intake *in, int rc)

@@ -37,8 +37,9 @@ void index_set_default_progress(index_progress_cb cb, void *payload);
  * history in the same walk that validates it, in a thread of its own and
  * in one transaction: index_intake_start with a ledger holding `tip` (the
  * hub's) before the walk, which may not yet be in l; index_intake_file for
- * each file the walk adds, once it has passed validation (non-zero: the
- * intake stopped, the walk goes on); index_intake_end with the walk's
+ * each file the walk adds, once it has passed validation, with the event
+ * the validation parsed from it or NULL (taken; non-zero: the intake
+ * stopped, the walk goes on); index_intake_end with the walk's
  * result.  index_intake_finish (NULL: nothing) keeps the rows only if l
  * then stands at `tip` and the index held nothing of it; otherwise nothing
  * changed and index_sync indexes as usual.  Nothing else may use the index
@@ -46,7 +47,7 @@ void index_set_default_progress(index_progress_cb cb, void *payload);
 typedef struct index_intake index_intake;
 int index_intake_start(index_intake **out, fbindex *ix, ledger *src, const char *tip);
 int index_intake_file(index_intake *in, const char *commit, time_t ctime, const char *path,
-		      const char *data, size_t len);
+		      const char *data, size_t len, json_t *ev);
 void index_intake_end(index_intake *in, int rc);
 void index_intake_finish(index_intake *in, ledger *l);
 /* Ledger head the index reflects ("" when none). */

@@ -332,12 +332,13 @@ static int check_merge_commit(ledger *l, git_commit *c)
 	return rc;
 }
 
-static int check_merges(ledger *l, const char *base, const char *tip)
+/* ...and the number of commits walked into *count (may be NULL). */
+static int check_merges(ledger *l, const char *base, const char *tip, int *count)
 {
 	git_repository *repo = ledger_repository(l);
 	git_revwalk *w = NULL;
 	git_oid oid;
-	int rc = 0;
+	int rc = 0, n = 0;
 	if (git_revwalk_new(&w, repo) < 0 || git_oid_fromstr(&oid, tip) < 0 ||
 	    git_revwalk_push(w, &oid) < 0 ||
 	    (base && *base && (git_oid_fromstr(&oid, base) < 0 || git_revwalk_hide(w, &oid) < 0))) {
@@ -346,6 +347,7 @@ static int check_merges(ledger *l, const char *base, const char *tip)
 	}
 	while (rc == 0 && git_revwalk_next(&oid, w) == 0) {
 		git_commit *c;
+		n++;
 		if (git_commit_lookup(&c, repo, &oid) < 0) {
 			rc = git_fail(_("reading a commit"));
 			break;
@@ -356,6 +358,8 @@ static int check_merges(ledger *l, const char *base, const char *tip)
 	}
 done:
 	git_revwalk_free(w);
+	if (count)
+		*count = n;
 	return rc;
 }
 
@@ -372,16 +376,24 @@ struct hub_check {
 	bool refused; /* the history is not valid: a refusal, not a failed transfer */
 	fbindex *ix;  /* our index, built in the same walk (index_intake) */
 	index_intake *intake;
+	int commits;  /* in the validated history */
 };
 
-/* Each file that passes validation goes on to the index. */
+/* Each file that passes validation goes on to the index, with the event
+ * parsed from it (check_event). */
 static int check_and_take(const char *commit, time_t when, const char *path, const char *data,
 			  size_t len, void *payload)
 {
 	struct hub_check *h = payload;
-	int rc = check_added(commit, when, path, data, len, NULL);
-	if (rc == 0 && h->intake && index_intake_file(h->intake, commit, when, path, data, len))
-		error_clear(); /* the intake stopped: the index is built after, as usual */
+	added_file f = {commit, path, data, len, NULL};
+	int rc = check_layout(&f);
+	if (rc == 0 && h->intake) {
+		json_t *ev = f.ev; /* the intake's now */
+		f.ev = NULL;
+		if (index_intake_file(h->intake, commit, when, path, data, len, ev))
+			error_clear(); /* the intake stopped: the index is built after, as usual */
+	}
+	json_decref(f.ev);
 	return rc;
 }
 
@@ -398,7 +410,7 @@ static int validate_hub(void *payload)
 	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h);
 	index_intake_end(h->intake, rc);
 	if (rc == 0)
-		rc = check_merges(hub, "", h->tip);
+		rc = check_merges(hub, "", h->tip, &h->commits);
 	if (rc == ERR_GIT) /* not a verdict on the history: the hub's files cannot be read */
 		error_prefix(rc, _("%s: the hub's objects are damaged"), h->path);
 	ledger_free(hub);
@@ -416,7 +428,7 @@ int sync_validate(ledger *l, const char *base, const char *tip)
 {
 	int rc = walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
 	if (rc == 0)
-		rc = check_merges(l, base, tip);
+		rc = check_merges(l, base, tip, NULL);
 	return rc;
 }
 
@@ -740,9 +752,16 @@ done:
 	return rc;
 }
 
+/* What a fetch learned about the head it brought. */
+typedef struct {
+	const git_oid *unseen_below; /* the ledger lacked it while its head was this (NULL: unknown) */
+	int commits;                 /* in its history, counted by its validation (0: not counted) */
+} fetch_facts;
+
 static int integrate(workspace *ws, const char *tip, const char *label, bool validated,
-		     const git_oid *unseen_below, sync_summary *s)
+		     const fetch_facts *facts, sync_summary *s)
 {
+	const git_oid *unseen_below = facts ? facts->unseen_below : NULL;
 	git_repository *repo = ledger_repository(ws->ledger);
 	git_oid tip_id, from, to;
 	bool has_from = false;
@@ -773,7 +792,9 @@ static int integrate(workspace *ws, const char *tip, const char *label, bool val
 		/* the whole history, when the ledger took the hub's as it is */
 		void *saved = has_from ? NULL : ledger_packs_first(repo);
 		rc = count_events(repo, has_from ? &from : NULL, &to, &c);
-		if (rc == 0)
+		if (rc == 0 && !has_from && facts && facts->commits && git_oid_equal(&to, &tip_id))
+			s->commits_received += facts->commits; /* the hub's history, taken as it is */
+		else if (rc == 0)
 			s->commits_received += count_commits(repo, has_from ? &from : NULL, &to);
 		ledger_read_restore(repo, saved);
 		if (rc)
@@ -999,6 +1020,7 @@ typedef struct {
 	bool invalid;          /* ... and refused */
 	fbindex *ix;           /* a first fetch indexes the hub's history as it validates it... */
 	index_intake *intake;  /* ... into this, kept or dropped once the rounds are over */
+	int tip_commits;       /* commits in the fetched head's history, when validated (0: not counted) */
 	char cert_msg[768];
 	int cred_tries;
 } xfer;
@@ -1213,6 +1235,7 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 		rc = packcopy_run(h, repo, hub, &po);
 		x->validated = rc == 0 && hc.done;
 		x->invalid = hc.refused;
+		x->tip_commits = x->validated ? hc.commits : 0;
 		if (hc.intake)
 			x->intake = hc.intake;
 		rc = rc ? rc : 1;
@@ -1433,18 +1456,20 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 	const char *label = t->name[0] ? t->name : t->url;
 	x->first = ledger_at_start(ws->ledger);
 	x->validated = x->invalid = x->tip_new = false;
+	x->tip_commits = 0;
 	memset(&x->head_before, 0, sizeof x->head_before);
 	char before[41];
 	if (ledger_head(ws->ledger, before) == 0 && before[0])
 		git_oid_fromstr(&x->head_before, before);
 	int found = fetch(repo, t, x, &hub), rc;
+	fetch_facts facts = {x->tip_new ? &x->head_before : NULL, x->tip_commits};
 	if (found < 0)
 		return x->invalid ? refuse(s, found) : found;
 	if (found)
 		git_oid_tostr(hub_hex, sizeof hub_hex, &hub);
 	snprintf(s->hub_head, sizeof s->hub_head, "%s", hub_hex);
 	if ((rc = check_rewrite(ws->ledger, t, found ? &hub : NULL)) ||
-	    (found && (rc = integrate(ws, hub_hex, label, x->validated, x->tip_new ? &x->head_before : NULL, s))))
+	    (found && (rc = integrate(ws, hub_hex, label, x->validated, &facts, s))))
 		return refuse(s, rc);
 	if (found)
 		set_tracking(repo, t, &hub);
@@ -1624,7 +1649,7 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 	if (rc == 0)
 		rc = walkpipe_run(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p);
 	if (rc == 0)
-		rc = check_merges(hub, base, tip);
+		rc = check_merges(hub, base, tip, NULL);
 	int crc = audit_push_close(p, rc == 0, root, sizeof root);
 	rc = rc ? rc : crc;
 	if (rc == 0 && !pinned.size && root[0] && git_config_set_string(cfg, "fieldbook.trustRoot", root) < 0)

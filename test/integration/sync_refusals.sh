@@ -153,7 +153,12 @@ expect_eq "first fetch: nothing of the tampered hubs is in the index" \
 expect_eq "first fetch: the case list stays empty" "$(dev E list --json)" "[]"
 rm -rf "$TMP/packed.git" && git clone -q --bare --no-local "$TMP/hub.git" "$TMP/packed.git"
 git -C "$TMP/packed.git" repack -q -a -d
-check "first fetch: the new device takes a good packed hub" dev E sync "$TMP/packed.git" --no-push
+out=$(dev E sync "$TMP/packed.git" --no-push --json); rc=$?
+expect_eq "first fetch: the new device takes a good packed hub" "$rc" 0
+# the commits counted while validating are the hub's history
+expect_eq "first fetch: the summary counts the hub's commits and events" \
+	"$(echo "$out" | jq -c '[.commits_received, .events_received]')" \
+	"[$(git -C "$TMP/packed.git" rev-list --count main),$(git -C "$TMP/packed.git" ls-tree -r --name-only main | grep -c '/events/[^/]*\.json$')]"
 expect_eq "first fetch: ... as it is" "$(git -C "$TMP/E/ledger.git" rev-parse main)" "$good"
 check "first fetch: git fsck --strict on the new device" git -C "$TMP/E/ledger.git" fsck --strict
 index_dump() {

@@ -441,7 +441,7 @@ static void test_ranges_between_forked_lines(void **state)
 static int intake_cb(const char *commit, time_t t, const char *path, const char *data,
 		     size_t len, void *p)
 {
-	index_intake_file(p, commit, t, path, data, len);
+	index_intake_file(p, commit, t, path, data, len, NULL);
 	return 0;
 }
 
