@@ -962,15 +962,15 @@ void index_intake_end(index_intake *in, int rc)
 }
 
 /* Whether the rows indexed from `in` are the index of ledger l: l stands
- * at the walked head, and the index held nothing of it (as sync_locked
- * decides for the same walk from the root). */
+ * at the walked head, and the index held nothing of it: none, or a bare
+ * start, which holds no event, so that the walk from the root writes what
+ * sync_locked would (whether or not the start is below the head). */
 static bool intake_fits(index_intake *in, ledger *l)
 {
 	char head[41], done[41];
 	if (ledger_head(l, head) || strcmp(head, in->tip) != 0 || index_head(in->ix, done))
 		return false;
-	return !done[0] || (strcmp(done, head) != 0 && !ledger_is_ancestor(l, done, head) &&
-			    ledger_is_bare_start(l, done, head));
+	return !done[0] || (strcmp(done, head) != 0 && ledger_is_bare_start(l, done, head));
 }
 
 void index_intake_finish(index_intake *in, ledger *l)

@@ -112,9 +112,11 @@ static int missing_add(missing *m, const git_oid *id)
 	return 1;
 }
 
+/* dst NULL: dst holds nothing of src's history (packcopy_options.first). */
 static bool held(git_odb *dst, const missing *m, const git_oid *id)
 {
-	return oidset_has(&m->set, id) || git_odb_exists_ext(dst, id, GIT_ODB_LOOKUP_NO_REFRESH);
+	return oidset_has(&m->set, id) ||
+	       (dst && git_odb_exists_ext(dst, id, GIT_ODB_LOOKUP_NO_REFRESH));
 }
 
 /* The entry of `base` (NULL: none) named as `e`. */
@@ -126,7 +128,7 @@ static const git_tree_entry *base_entry(const git_tree *base, const git_tree_ent
 /* One listing of what dst lacks. */
 typedef struct {
 	git_repository *src, *dst_repo;
-	git_odb *src_odb, *dst;
+	git_odb *src_odb, *dst; /* dst NULL: not asked (a first fetch) */
 	bool big_dst; /* dst's pack indexes are large: small blobs are not asked about */
 	missing *m;
 } lister;
@@ -249,17 +251,23 @@ static git_tree *head_tree_of(git_repository *repo)
 	return t;
 }
 
+/* first: dst holds nothing of src's history (packcopy_options.first), and
+ * is not asked about any object: every question would find nothing (two
+ * per commit and file on a new device's first fetch, each a failed
+ * access() of a loose path).  An object dst has all the same (the
+ * format marker of its bare start) is copied again, as dst skips it. */
 static int collect_missing(git_repository *src, git_repository *dst_repo, git_odb *dst,
-			   const git_oid *tip, missing *m)
+			   const git_oid *tip, bool first, missing *m)
 {
 	git_revwalk *w = NULL;
 	git_oid id;
-	lister x = {src, dst_repo, NULL, dst, big_indexes(dst_repo), m};
+	lister x = {src, dst_repo, NULL, first ? NULL : dst, !first && big_indexes(dst_repo), m};
 	if (git_repository_odb(&x.src_odb, src) < 0)
 		return git_fail(_("opening objects"));
 	int rc = 0;
-	git_tree *mine = head_tree_of(dst_repo);
-	if (git_revwalk_new(&w, src) < 0 || git_revwalk_add_hide_cb(w, dst_has_commit, dst) < 0 ||
+	git_tree *mine = first ? NULL : head_tree_of(dst_repo);
+	if (git_revwalk_new(&w, src) < 0 ||
+	    (!first && git_revwalk_add_hide_cb(w, dst_has_commit, dst) < 0) ||
 	    git_revwalk_push(w, tip) < 0) {
 		git_revwalk_free(w);
 		git_tree_free(mine);
@@ -924,7 +932,7 @@ int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 	 * that arrives is hashed on its way in (indexer or staged read) */
 	ledger_trust_reads(true);
 	if (rc == 0)
-		rc = collect_missing(src, dst, c.dst_odb, tip, &c.m);
+		rc = collect_missing(src, dst, c.dst_odb, tip, o->first, &c.m);
 	ledger_trust_reads(false);
 	if (rc == 0 && c.early && o->meanwhile && c.m.n > 0 && all_packed(&c))
 		rc = o->meanwhile(o->meanwhile_payload);

@@ -409,8 +409,10 @@ static int validate_hub(void *payload)
 		error_clear(); /* indexed after, as usual */
 	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h);
 	index_intake_end(h->intake, rc);
+	void *saved = ledger_packs_first(ledger_repository(hub)); /* the whole history */
 	if (rc == 0)
 		rc = check_merges(hub, "", h->tip, &h->commits);
+	ledger_read_restore(ledger_repository(hub), saved);
 	if (rc == ERR_GIT) /* not a verdict on the history: the hub's files cannot be read */
 		error_prefix(rc, _("%s: the hub's objects are damaged"), h->path);
 	ledger_free(hub);
