@@ -84,6 +84,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX cases_list ON cases(opened_at, id, status, deadline, updated_at, form,"
 	" category, grid, address, party, officer);"
 	"DROP INDEX cases_opened;",
+	/* 5: a status filter reads its cases in list order from one covering
+	 * index, instead of looking up each case's row and sorting them
+	 * (list --status ordered at 100k: 40 -> 20 ms).  It replaces (status,
+	 * deadline): every refold rewrites both anyway (the upsert sets every
+	 * column), so an event writes no more pages. */
+	"DROP INDEX cases_status;"
+	"CREATE INDEX cases_status ON cases(status, opened_at, id, deadline, updated_at, form,"
+	" category, grid, address, party, officer);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

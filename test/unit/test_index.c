@@ -568,6 +568,41 @@ static void test_newer_schema_is_refused(void **state)
 	assert_non_null(strstr(error_last(), "newer fieldbook"));
 }
 
+/* An index written by the schema before (4: status lists looked up each
+ * case's row) is upgraded on open: the same lists, now from one covering
+ * index, and the query plan says so. */
+static void test_schema_4_is_upgraded(void **state)
+{
+	struct fx *f = *state;
+	char cmd[512], *before, *after;
+	put_event(f, "case.opened", 1, "{\"site\": {\"address\": \"解放路12号\"}}");
+	put_event(f, "order.issued", 2, "{\"items\": [\"SB04\"], \"deadline\": \"2026-11-25\"}");
+	assert_int_equal(index_sync(f->ix, f->l), 0);
+	json_t *l;
+	assert_int_equal(index_case_list(f->ix, "ordered", NULL, "2026-12-01", &l), 0);
+	assert_int_equal(json_array_size(l), 1);
+	before = json_dumps(l, JSON_SORT_KEYS);
+	json_decref(l);
+	index_free(f->ix);
+	f->ix = NULL;
+	snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'DROP INDEX cases_status; CREATE INDEX cases_status"
+		 " ON cases(status, deadline); PRAGMA user_version = 4'", f->db);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(index_open(&f->ix, f->db), 0);
+	assert_int_equal(index_case_list(f->ix, "ordered", NULL, "2026-12-01", &l), 0);
+	after = json_dumps(l, JSON_SORT_KEYS);
+	json_decref(l);
+	assert_string_equal(after, before);
+	free(before);
+	free(after);
+	snprintf(cmd, sizeof cmd, "test \"$(sqlite3 '%s' 'PRAGMA user_version')\" = 5", f->db);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'EXPLAIN QUERY PLAN SELECT id, address FROM cases"
+		 " WHERE status = \"ordered\" ORDER BY opened_at DESC, id DESC' |"
+		 " grep -q 'SEARCH cases USING COVERING INDEX cases_status (status=?)$'", f->db);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_draft_of_a_recorded_event_is_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_event_files_are_reported_not_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_4_is_upgraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_times_never_go_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_behind_in_an_older_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ranges_between_forked_lines, setup, teardown),
