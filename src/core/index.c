@@ -803,11 +803,10 @@ static int take_items(struct sync_ctx *c, feed *f, bool progress)
 
 /* Everything of an index_sync but finding the roster and starting the
  * walk: index what the feed brings (checked under `guess`), check again
- * what the guess does not cover, refold the touched cases.  walker: the
- * feed walks the ledger in a thread of its own, freed once the walk is
- * indexed (the ledger is then this thread's again); else the feed is the
- * caller's, stopped when this fails. */
-static int take_feed(fbindex *ix, feed *f, bool walker, const verify_roster *guess, bool progress)
+ * what the guess does not cover, refold the touched cases.  The feed is
+ * the caller's; when this fails it is stopped, so that its producer does
+ * not wait for room. */
+static int take_feed(fbindex *ix, feed *f, const verify_roster *guess, bool progress)
 {
 	struct sync_ctx c = {.ix = ix, .touched = json_object(), .verify = json_object()};
 	int rc = 0;
@@ -823,9 +822,7 @@ static int take_feed(fbindex *ix, feed *f, bool walker, const verify_roster *gue
 		rc = scalar_long(ix, "SELECT coalesce(max(rowid), 0) FROM events", NULL, NULL, &before);
 	if (rc == 0)
 		rc = take_items(&c, f, progress);
-	if (walker)
-		feed_free(f);
-	else if (rc)
+	if (rc)
 		feed_stop(f);
 	if (rc == 0)
 		rc = verify_rest(&c, guess, before);
@@ -853,7 +850,8 @@ static int sync_range(fbindex *ix, ledger *l, const char *from, const char *to)
 	int rc = rebuild || !ledger_same_at(l, from, to, "roster") ? ledger_roster(ix, l, to, &guess)
 								  : load_roster(ix, &guess);
 	if (rc == 0 && (rc = feed_start(&f, l, from, to, guess)) == 0)
-		rc = take_feed(ix, f, true, guess, true);
+		rc = take_feed(ix, f, guess, true);
+	feed_free(f); /* joins the walker, long done unless this failed */
 	verify_roster_free(guess);
 	return rc;
 }
@@ -922,7 +920,7 @@ static void *intake_main(void *arg)
 	in->rc = exec(in->ix, "BEGIN IMMEDIATE");
 	in->began = in->rc == 0;
 	if (in->rc == 0)
-		in->rc = take_feed(in->ix, in->f, false, in->guess, false);
+		in->rc = take_feed(in->ix, in->f, in->guess, false);
 	else
 		feed_stop(in->f);
 	return NULL;
@@ -985,13 +983,21 @@ void index_intake_finish(index_intake *in, ledger *l)
 {
 	if (!in)
 		return;
+	/* what the caller reports (a failed sync) stays its error; what fails
+	 * here, index_sync meets again and reports */
+	char msg[1024];
+	int code = error_code();
+	snprintf(msg, sizeof msg, "%s", error_last());
 	feed_end(in->f, ERR_GENERIC); /* a walk that never ended is no index */
 	pthread_join(in->thread, NULL);
 	bool kept = in->rc == 0 && intake_fits(in, l) && meta_set(in->ix, "ledger_head", in->tip) == 0 &&
 		    exec(in->ix, "COMMIT") == 0;
 	if (in->began && !kept)
 		exec(in->ix, "ROLLBACK");
-	error_clear(); /* index_sync then indexes as usual, and says what fails */
+	if (code)
+		error_set(code, "%s", msg);
+	else
+		error_clear();
 	intake_free(in);
 }
 

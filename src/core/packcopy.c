@@ -113,10 +113,9 @@ static int missing_add(missing *m, const git_oid *id)
 }
 
 /* dst NULL: dst holds nothing of src's history (packcopy_options.first). */
-static bool held(git_odb *dst, const missing *m, const git_oid *id)
+static bool dst_holds(git_odb *dst, const git_oid *id)
 {
-	return oidset_has(&m->set, id) ||
-	       (dst && git_odb_exists_ext(dst, id, GIT_ODB_LOOKUP_NO_REFRESH));
+	return dst && git_odb_exists_ext(dst, id, GIT_ODB_LOOKUP_NO_REFRESH);
 }
 
 /* The entry of `base` (NULL: none) named as `e`. */
@@ -185,7 +184,7 @@ static int missing_tree(lister *x, const git_oid *id, const git_tree *base, cons
 			git_tree_free(sub);
 			git_tree_free(msub);
 		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && !oidset_has(&m->set, eid) &&
-			   ((x->big_dst && small_blob(x->src_odb, eid)) || !held(x->dst, m, eid))) {
+			   ((x->big_dst && small_blob(x->src_odb, eid)) || !dst_holds(x->dst, eid))) {
 			rc = missing_add(m, eid);
 		}
 	}

@@ -332,13 +332,15 @@ static int check_merge_commit(ledger *l, git_commit *c)
 	return rc;
 }
 
-/* ...and the number of commits walked into *count (may be NULL). */
+/* ...and the number of commits walked into *count (may be NULL).  From
+ * the root (no base), the whole history: packs asked first. */
 static int check_merges(ledger *l, const char *base, const char *tip, int *count)
 {
 	git_repository *repo = ledger_repository(l);
 	git_revwalk *w = NULL;
 	git_oid oid;
 	int rc = 0, n = 0;
+	void *saved = base && *base ? NULL : ledger_packs_first(repo);
 	if (git_revwalk_new(&w, repo) < 0 || git_oid_fromstr(&oid, tip) < 0 ||
 	    git_revwalk_push(w, &oid) < 0 ||
 	    (base && *base && (git_oid_fromstr(&oid, base) < 0 || git_revwalk_hide(w, &oid) < 0))) {
@@ -358,6 +360,7 @@ static int check_merges(ledger *l, const char *base, const char *tip, int *count
 	}
 done:
 	git_revwalk_free(w);
+	ledger_read_restore(repo, saved);
 	if (count)
 		*count = n;
 	return rc;
@@ -409,10 +412,8 @@ static int validate_hub(void *payload)
 		error_clear(); /* indexed after, as usual */
 	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h);
 	index_intake_end(h->intake, rc);
-	void *saved = ledger_packs_first(ledger_repository(hub)); /* the whole history */
 	if (rc == 0)
 		rc = check_merges(hub, "", h->tip, &h->commits);
-	ledger_read_restore(ledger_repository(hub), saved);
 	if (rc == ERR_GIT) /* not a verdict on the history: the hub's files cannot be read */
 		error_prefix(rc, _("%s: the hub's objects are damaged"), h->path);
 	ledger_free(hub);
@@ -1510,11 +1511,7 @@ static int run_rounds(workspace *ws, const target *t, const sync_options *o, syn
 		else if (rc == 1)
 			sleep_ms(backoff_ms(attempt));
 	}
-	char msg[1024];
-	copy_str(msg, sizeof msg, error_last());
 	index_intake_finish(x.intake, ws->ledger);
-	if (rc)
-		error_set(rc, "%s", msg);
 	return rc;
 }
 
