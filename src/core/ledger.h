@@ -155,10 +155,11 @@ void *ledger_repository(ledger *l);
  * its own.  No change for a repository with alternates. */
 int ledger_loose_first(void *repository);
 /* For reads of the whole history (a walk from the root, counting what a
- * first fetch brought): packs asked first, as libgit2 does, until
- * ledger_read_restore puts back the database this returned (NULL: the
- * order was kept; restoring it does nothing).  No other thread may use the
- * repository meanwhile. */
+ * first fetch brought): packs asked first, as libgit2 does, and the
+ * kernel's read-around on mapped packs (point reads have it off, see
+ * ledger.c), until ledger_read_restore(repository, what this returned)
+ * ends the read.  Restoring NULL does nothing.  No other thread may use
+ * the repository meanwhile. */
 void *ledger_packs_first(void *repository);
 void ledger_read_restore(void *repository, void *saved);
 /* The subtree `name` of tree t (a git_tree *, NULL: none) as a new

@@ -1,0 +1,192 @@
+/*
+ * Read-around on the ledger's packs (ledger.c): libgit2 maps a pack and its
+ * index whole, and a cold page fault reads the device's read-ahead window
+ * around the page.  Point reads (reading a file, recording) run with the
+ * maps advised random, so that a cold read fetches the pages it needs and
+ * not megabytes around each; a walk of the whole history, which reads
+ * packs mostly in order, runs with the kernel's default read-around.  The
+ * advice is the kernel's own record: "rr" in the map's VmFlags in
+ * /proc/self/smaps.  The ledger is packed by stock `git repack`.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ledger.h"
+
+#define FILES 40
+
+static char dir[] = "/tmp/fbledger.XXXXXX";
+static char gitdir[64];
+
+static void path_of(int i, char *out, size_t size)
+{
+	snprintf(out, size, "cases/2026/11/23/HZ01-20261123-abc123-%d/events/e%03d.json", i % 7, i);
+}
+
+/* FILES commits of one small file each, then one pack (git repack -a -d). */
+static int setup(void **s)
+{
+	char cmd[256];
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(gitdir, sizeof gitdir, "%s/ledger.git", dir);
+	ledger *l;
+	if (ledger_create(gitdir) || ledger_open(&l, gitdir))
+		return -1;
+	for (int i = 0; i < FILES; i++) {
+		char path[128], body[64];
+		path_of(i, path, sizeof path);
+		snprintf(body, sizeof body, "{\"n\": %d}\n", i);
+		ledger_file f = {path, body, strlen(body)};
+		ledger_author a = {"Test", "t@HZ01.fieldbook", 1795000000 + i, 480};
+		if (ledger_append(l, &f, 1, &a, "test event", NULL))
+			return -1;
+	}
+	ledger_free(l);
+	snprintf(cmd, sizeof cmd, "git --git-dir=%s repack -a -d -q && git --git-dir=%s prune-packed",
+		 gitdir, gitdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **s)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* How the process maps this ledger's pack files: the number of maps of an
+ * index and of a pack, and of those advised random. */
+struct maps {
+	int idx, pack, random;
+};
+
+static struct maps pack_maps(void)
+{
+	struct maps m = {0, 0, 0};
+	FILE *f = fopen("/proc/self/smaps", "r");
+	assert_non_null(f);
+	char line[4096];
+	int in_pack = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (strstr(line, gitdir) && strstr(line, "/objects/pack/pack-")) {
+			in_pack = 1;
+			if (strstr(line, ".idx"))
+				m.idx++;
+			else if (strstr(line, ".pack"))
+				m.pack++;
+			else
+				in_pack = 0;
+		} else if (strncmp(line, "VmFlags:", 8) == 0) {
+			if (in_pack && strstr(line, " rr"))
+				m.random++;
+			in_pack = 0;
+		}
+	}
+	fclose(f);
+	return m;
+}
+
+static void test_point_reads_are_random(void **s)
+{
+	ledger *l;
+	assert_int_equal(ledger_open(&l, gitdir), 0);
+	char path[128], *data = NULL;
+	size_t len;
+	path_of(3, path, sizeof path);
+	assert_int_equal(ledger_read(l, path, &data, &len), 0);
+	assert_string_equal(data, "{\"n\": 3}\n");
+	free(data);
+	struct maps m = pack_maps();
+	assert_int_equal(m.idx, 1);
+	assert_int_equal(m.pack, 1);
+	assert_int_equal(m.random, 2);
+	ledger_free(l);
+}
+
+/* A first append on a packed ledger: its reads of the pack are point reads */
+static void test_recording_is_random(void **s)
+{
+	ledger *l;
+	assert_int_equal(ledger_open(&l, gitdir), 0);
+	ledger_file f = {"cases/2026/11/23/HZ01-20261123-abc123-1/events/new.json", "{}\n", 3};
+	ledger_author a = {"Test", "t@HZ01.fieldbook", 1795001000, 480};
+	assert_int_equal(ledger_append(l, &f, 1, &a, "one more", NULL), 0);
+	struct maps m = pack_maps();
+	assert_int_equal(m.idx + m.pack, 2);
+	assert_int_equal(m.random, 2);
+	ledger_free(l);
+}
+
+struct walk {
+	int files;
+	struct maps during;
+};
+
+static int count_file(const char *commit, time_t when, const char *path, const char *data,
+		      size_t len, void *payload)
+{
+	struct walk *w = payload;
+	if (w->files++ == FILES / 2)
+		w->during = pack_maps();
+	return 0;
+}
+
+static void test_whole_walk_reads_ahead(void **s)
+{
+	ledger *l;
+	char head[41], *data = NULL;
+	assert_int_equal(ledger_open(&l, gitdir), 0);
+	assert_int_equal(ledger_read(l, "FIELDBOOK", &data, NULL), 0); /* a point read first */
+	free(data);
+	assert_int_equal(pack_maps().random, 2);
+	assert_int_equal(ledger_head(l, head), 0);
+	struct walk w = {0};
+	assert_int_equal(ledger_walk_added(l, "", head, LEDGER_WALK_CHECKED, NULL, count_file, &w), 0);
+	assert_true(w.files >= FILES);
+	assert_int_equal(w.during.idx + w.during.pack, 2);
+	assert_int_equal(w.during.random, 0); /* the default read-around while walking */
+	assert_int_equal(pack_maps().random, 2); /* random again after */
+	ledger_free(l);
+}
+
+/* Walks that overlap: point reads are advised again only after the last */
+static void test_overlapping_walks(void **s)
+{
+	ledger *l;
+	char *data = NULL;
+	assert_int_equal(ledger_open(&l, gitdir), 0);
+	assert_int_equal(ledger_read(l, "FIELDBOOK", &data, NULL), 0);
+	free(data);
+	void *a = ledger_packs_first(ledger_repository(l));
+	void *b = ledger_packs_first(ledger_repository(l));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(pack_maps().random, 0);
+	ledger_read_restore(ledger_repository(l), b);
+	assert_int_equal(pack_maps().random, 0);
+	ledger_read_restore(ledger_repository(l), a);
+	assert_int_equal(pack_maps().random, 2);
+	ledger_read_restore(ledger_repository(l), NULL); /* nothing begun: nothing ends */
+	assert_int_equal(pack_maps().random, 2);
+	ledger_free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_point_reads_are_random),
+		cmocka_unit_test(test_recording_is_random),
+		cmocka_unit_test(test_whole_walk_reads_ahead),
+		cmocka_unit_test(test_overlapping_walks),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
