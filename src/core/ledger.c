@@ -137,13 +137,13 @@ int ledger_loose_first(void *repository) { return set_read_order(repository, tru
 /* --- read-around ------------------------------------------------------------------ */
 
 /* A page fault on a mapped file makes Linux read the device's read-ahead
- * window around the page ("read-around"): 8 MB on the virtual disks of the
- * bench machines, 128 KB to a few MB on eMMC.  libgit2 maps a pack and its
+ * window around the page ("read-around"): 8 MB on the bench machine's
+ * virtual disk, 128 KB by Linux's default.  libgit2 maps a pack and its
  * index whole.  A point read (recording an event, reading a case) touches a
  * few pages scattered over them: at 100k cases, a process's first note
- * with the ledger out of the page cache read 77-103 MB and took 70-125 ms.
+ * with the ledger out of the page cache read 72-103 MB and took 70-125 ms.
  * Point reads therefore tell the kernel that access is random
- * (MADV_RANDOM: the faulting page only; 18 MB and 32-36 ms then), and a
+ * (MADV_RANDOM: the faulting page only; 18 MB and 26-36 ms then), and a
  * walk of the whole history, which reads packs mostly in order, gets the
  * default read-around back while it runs.  libgit2 keeps its maps to
  * itself, so they are found by name in /proc/self/maps (about 0.2 ms a
