@@ -7,6 +7,7 @@
 #include "loose.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -192,11 +193,44 @@ enum {
 };
 #define ADVICE_TRIES 4 /* point reads after which a pack never read is left alone */
 
+/* Bring into the page cache the start of each pack index in dir/pack: the
+ * pages the lookup of an id of zeros touches (the header, and a binary
+ * search in the first 1/256 of the ids, about 1/256 of the file), with
+ * read-ahead off on our descriptor, so that libgit2's first faults on the
+ * mapped index find them and read nothing around them.  (A plain read()
+ * left read-ahead marks, which the mapped faults then followed.) */
+static void read_index_heads(const char *dir)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/pack", dir);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "pack-", 5) != 0 || !ends_with(e->d_name, ".idx"))
+			continue;
+		snprintf(path, sizeof path, "%s/pack/%s", dir, e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			continue; /* libgit2 will say what is wrong with it */
+		if (fstat(fd, &st) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0) {
+			off_t len = st.st_size / 256 + 8192;
+			posix_fadvise(fd, 0, len, POSIX_FADV_WILLNEED);
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Before the first point read of l: have libgit2 map its packs, each
  * with one fault, then advise the maps.  The lookups go to a database of
  * the packs alone (libgit2 shares an open pack and its maps between
- * databases): looking up an id of zeros maps every pack index and reads
- * only its first pages; reading the header of the format marker, which
+ * databases): looking up an id of zeros maps every pack index and touches
+ * only its first pages, read beforehand without read-around
+ * (read_index_heads: at 100k cases a cold first note then reads 10 MB
+ * instead of 18, in 24 ms instead of 34); reading the header of the format
+ * marker, which
  * every commit's tree holds, maps the pack that holds the history's start
  * (the large one: smaller, later packs fit in one read-around). */
 static void point_reads_begin(ledger *l)
@@ -213,6 +247,7 @@ static void point_reads_begin(ledger *l)
 	snprintf(dir, sizeof dir, "%sobjects", git_repository_path(l->repo));
 	if (git_odb_new(&packs) == 0 && git_odb_backend_pack(&b, dir) == 0 &&
 	    add_backend(packs, b, 1)) {
+		read_index_heads(dir);
 		low.id[GIT_OID_RAWSZ - 1] = 1; /* libgit2 answers the zero id itself */
 		git_odb_exists(packs, &low);
 		if (atomic_load(&whole_reads) == 0 && !(advise_pack_maps(MADV_RANDOM) & 1))
