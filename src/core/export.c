@@ -1085,16 +1085,10 @@ int export_case(workspace *ws, const char *case_id, const export_opts *o)
 	return rc;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
 int export_report(workspace *ws, const char *case_id, const char *out, bool redact, const char *agent)
 {
-	bool pdf = ends_with(out, ".pdf");
-	if (!pdf && !ends_with(out, ".html") && !ends_with(out, ".htm"))
+	bool pdf = util_ends_with(out, ".pdf");
+	if (!pdf && !util_ends_with(out, ".html") && !util_ends_with(out, ".htm"))
 		return error_set(ERR_INVALID, _("%s: the report's name must end in .pdf or .html"), out);
 	gather g;
 	char *buf = NULL;

@@ -154,12 +154,6 @@ int ledger_loose_first(void *repository) { return set_read_order(repository, tru
  * keeps the default until the next walk ends. */
 static atomic_int whole_reads; /* walks of the whole history running */
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* Advise every map of a pack or pack index; returns 1 when an index was
  * seen, 2 when a pack, 3 both. */
 static int advise_pack_maps(int advice)
@@ -178,8 +172,8 @@ static int advise_pack_maps(int advice)
 		char *path = line + at;
 		path[strcspn(path, "\n")] = '\0';
 		if (strstr(path, "/objects/pack/pack-") &&
-		    (ends_with(path, ".idx") || ends_with(path, ".pack")))
-			seen |= ends_with(path, ".idx") ? 1 : 2, madvise((void *)start, end - start, advice);
+		    (util_ends_with(path, ".idx") || util_ends_with(path, ".pack")))
+			seen |= util_ends_with(path, ".idx") ? 1 : 2, madvise((void *)start, end - start, advice);
 	}
 	free(line);
 	fclose(f);
@@ -206,7 +200,7 @@ static void read_index_heads(const char *dir)
 	DIR *d = opendir(path);
 	struct dirent *e;
 	while (d && (e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "pack-", 5) != 0 || !ends_with(e->d_name, ".idx"))
+		if (strncmp(e->d_name, "pack-", 5) != 0 || !util_ends_with(e->d_name, ".idx"))
 			continue;
 		snprintf(path, sizeof path, "%s/pack/%s", dir, e->d_name);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -223,53 +217,57 @@ static void read_index_heads(const char *dir)
 		closedir(d);
 }
 
-/* Before the first point read of l: have libgit2 map its packs, each
- * with one fault, then advise the maps.  The lookups go to a database of
- * the packs alone (libgit2 shares an open pack and its maps between
+/* advise_pack_maps(advice) unless a whole-history walk runs: then 3, as
+ * if every map were seen, since the walk's end advises them all. */
+static int advise_unless_walking(int advice)
+{
+	return atomic_load(&whole_reads) == 0 ? advise_pack_maps(advice) : 3;
+}
+
+/* Before the first point read of l: have libgit2 map its packs, each with
+ * one fault, then advise the maps.  The lookups go to a database of the
+ * packs alone (libgit2 shares an open pack and its maps between
  * databases): looking up an id of zeros maps every pack index and touches
  * only its first pages, read beforehand without read-around
  * (read_index_heads: at 100k cases a cold first note then reads 10 MB
- * instead of 18, in 24 ms instead of 34); reading the header of the format
- * marker, which
- * every commit's tree holds, maps the pack that holds the history's start
- * (the large one: smaller, later packs fit in one read-around). */
+ * instead of 18, in 24 ms instead of 34); reading the header of the
+ * format marker, which every commit's tree holds, maps the pack that holds
+ * the history's start (the large one: smaller, later packs fit in one
+ * read-around), unless a pack is mapped already. */
 static void point_reads_begin(ledger *l)
 {
 	if (l->advice != ADVICE_NONE)
 		return;
-	l->advice = ADVICE_INDEXES;
 	char dir[4096];
 	git_odb *packs = NULL;
 	git_odb_backend *b = NULL;
 	git_oid low = {{0}}, start;
 	size_t len;
 	git_object_t type;
+	int seen = 0;
 	snprintf(dir, sizeof dir, "%sobjects", git_repository_path(l->repo));
 	if (git_odb_new(&packs) == 0 && git_odb_backend_pack(&b, dir) == 0 &&
 	    add_backend(packs, b, 1)) {
 		read_index_heads(dir);
 		low.id[GIT_OID_RAWSZ - 1] = 1; /* libgit2 answers the zero id itself */
 		git_odb_exists(packs, &low);
-		if (atomic_load(&whole_reads) == 0 && !(advise_pack_maps(MADV_RANDOM) & 1))
-			l->advice = ADVICE_DONE; /* no packs */
-		if (l->advice != ADVICE_DONE &&
-		    git_odb_hash(&start, marker, sizeof marker - 1, GIT_OBJECT_BLOB) == 0)
-			git_odb_read_header(&len, &type, packs, &start);
+		seen = advise_unless_walking(MADV_RANDOM);
+		if (seen == 1 && git_odb_hash(&start, marker, sizeof marker - 1, GIT_OBJECT_BLOB) == 0 &&
+		    git_odb_read_header(&len, &type, packs, &start) == 0)
+			seen = advise_unless_walking(MADV_RANDOM);
 	}
 	git_odb_free(packs);
 	git_error_clear();
-	if (l->advice != ADVICE_DONE && atomic_load(&whole_reads) == 0 &&
-	    (advise_pack_maps(MADV_RANDOM) & 2))
-		l->advice = ADVICE_DONE;
+	/* no index: no packs; an index without its pack mapped yet: after reads */
+	l->advice = seen == 1 ? ADVICE_INDEXES : ADVICE_DONE;
 }
 
 /* After a point read: a pack is mapped on the first read of one of its
  * objects, which may have been this one. */
 static void point_reads_end(ledger *l)
 {
-	if (l->advice != ADVICE_INDEXES || atomic_load(&whole_reads) != 0)
-		return;
-	if ((advise_pack_maps(MADV_RANDOM) & 2) || ++l->advice_tries == ADVICE_TRIES)
+	if (l->advice == ADVICE_INDEXES &&
+	    ((advise_unless_walking(MADV_RANDOM) & 2) || ++l->advice_tries == ADVICE_TRIES))
 		l->advice = ADVICE_DONE;
 }
 

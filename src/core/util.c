@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
@@ -353,6 +354,12 @@ void util_sha256_hex(const void *data, size_t len, char out[65])
 char *util_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+bool util_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
 /* The code point at p and its display width; *n: its length in bytes, or

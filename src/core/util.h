@@ -71,6 +71,8 @@ void util_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Duplicate a string; NULL stays NULL. Aborts on OOM is not allowed: returns NULL. */
 char *util_strdup(const char *s);
+/* Whether s ends with suffix, letters in either case (file names: ".PDF", ".idx"). */
+bool util_ends_with(const char *s, const char *suffix);
 /* Count display columns of UTF-8 text (utf8proc widths). */
 int util_text_width(const char *s);
 
