@@ -42,10 +42,18 @@ TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 PO       := $(wildcard share/po/*.po)
 MO       := $(PO:share/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/fieldbook.mo)
 
-.PHONY: all run test check-asan install uninstall deps check-deps clean demo \
+.PHONY: all programs run test check-asan install uninstall deps check-deps clean demo \
 	unit tools bench fuzz pot po print-cflags print-libs
 
-all: check-deps $(BUILD)/fieldbook $(PLUGIN_SO) $(MO)
+# pkg-config's flags are read when make reads this file.  On a fresh machine
+# deps/check-deps install the libraries first, so the entry points build in a
+# second make that reads the flags again (SUBMAKE).
+SUBMAKE = $(MAKE) --no-print-directory
+
+all: check-deps
+	@$(SUBMAKE) programs
+
+programs: $(BUILD)/fieldbook $(PLUGIN_SO) $(MO)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -105,21 +113,25 @@ check-deps:
 	@pkg-config --exists $(PKGS) cmocka && command -v msgfmt >/dev/null \
 		|| sh share/deps.sh $(DEB_PKGS)
 
-demo: all tools
+demo: check-deps
+	@$(SUBMAKE) programs tools
 	@sh share/demo/make-demo.sh $(BUILD)
 
-run: deps all tools
+run: deps
+	@$(SUBMAKE) programs tools
 	@sh share/demo/make-demo.sh $(BUILD)
 	FIELDBOOK_HOME=$(CURDIR)/$(BUILD)/demo $(BUILD)/fieldbook
 
-test: deps all unit tools
+test: deps
+	@$(SUBMAKE) programs unit tools
 	@sh test/run $(BUILD)
 
 check-asan:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0 \
 	$(MAKE) BUILD=build-asan SANFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' CFLAGS='-O1 -g' test
 
-bench: all tools
+bench: check-deps
+	@$(SUBMAKE) programs tools
 	@sh test/bench/run $(BUILD)
 
 FUZZ_SECONDS ?= 60

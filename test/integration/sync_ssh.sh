@@ -14,6 +14,9 @@ trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 dev() { local h=$1; shift; "$FB" --home "$TMP/$h" "$@"; }
 
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+# As root, sshd wants its privilege-separation directory, which the package's
+# service makes at boot; a machine without systemd (a container) lacks it.
+[ "$(id -u)" = 0 ] && [ -x "$SSHD" ] && mkdir -p -m 0755 /run/sshd 2>/dev/null
 if [ ! -x "$SSHD" ] || { [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; }; then
 	ok "# SKIP ssh: no usable sshd here (install openssh-server; as root it needs /run/sshd)"
 	exit 0
