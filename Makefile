@@ -47,11 +47,10 @@ MO       := $(PO:share/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/fieldbook.mo)
 
 # pkg-config's flags are read when make reads this file.  On a fresh machine
 # deps/check-deps install the libraries first, so the entry points build in a
-# second make that reads the flags again (SUBMAKE).
-SUBMAKE = $(MAKE) --no-print-directory
+# second make that reads the flags again (`$(MAKE) programs`).
 
 all: check-deps
-	@$(SUBMAKE) programs
+	@$(MAKE) --no-print-directory programs
 
 programs: $(BUILD)/fieldbook $(PLUGIN_SO) $(MO)
 
@@ -114,16 +113,16 @@ check-deps:
 		|| sh share/deps.sh $(DEB_PKGS)
 
 demo: check-deps
-	@$(SUBMAKE) programs tools
+	@$(MAKE) --no-print-directory programs tools
 	@sh share/demo/make-demo.sh $(BUILD)
 
 run: deps
-	@$(SUBMAKE) programs tools
+	@$(MAKE) --no-print-directory programs tools
 	@sh share/demo/make-demo.sh $(BUILD)
 	FIELDBOOK_HOME=$(CURDIR)/$(BUILD)/demo $(BUILD)/fieldbook
 
 test: deps
-	@$(SUBMAKE) programs unit tools
+	@$(MAKE) --no-print-directory programs unit tools
 	@sh test/run $(BUILD)
 
 check-asan:
@@ -131,7 +130,7 @@ check-asan:
 	$(MAKE) BUILD=build-asan SANFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' CFLAGS='-O1 -g' test
 
 bench: check-deps
-	@$(SUBMAKE) programs tools
+	@$(MAKE) --no-print-directory programs tools
 	@sh test/bench/run $(BUILD)
 
 FUZZ_SECONDS ?= 60

@@ -912,6 +912,7 @@ struct walk_ctx {
 	bool trusted; /* LEDGER_WALK_TRUSTED */
 	/* ledger_merge_added: added files go to merge_cb (path, id), unread */
 	ledger_merge_added_cb merge_cb;
+	ledger_walk_more *more; /* may be NULL */
 	/* objects/<xx> directories: 0 not looked at yet, 1 absent, 2 present.
 	 * A packed ledger has none: no open() per blob to find that out. */
 	unsigned char loose_dir[256];
@@ -1082,8 +1083,8 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 	git_tree *old = NULL, *new = NULL;
 	char hex[41];
 	int rc = 0;
-	if (git_commit_parentcount(c) > 1)
-		return 0; /* union merges add nothing of their own */
+	if (git_commit_parentcount(c) > 1) /* union merges add nothing of their own */
+		return w->more && w->more->merge ? w->more->merge(w->l, c, w->more->payload) : 0;
 	git_oid_tostr(hex, sizeof hex, git_commit_id(c));
 	w->commit_hex = hex;
 	w->commit_time = (time_t)git_commit_time(c);
@@ -1218,20 +1219,25 @@ static int walk_oid(struct walk_ctx *w, const git_oid *id)
 	git_commit *c;
 	if (git_commit_lookup(&c, w->l->repo, id) < 0)
 		return git_fail("commit");
+	if (w->more)
+		w->more->commits++;
 	int rc = walk_commit(w, c);
 	git_commit_free(c);
 	return rc;
 }
 
 static int walk_range(ledger *l, const char *from, const char *to, bool trusted, ledger_want_cb want,
-		      ledger_added_cb cb, void *payload)
+		      ledger_added_cb cb, void *payload, ledger_walk_more *more)
 {
 	git_revwalk *walk = NULL;
 	git_oid oid, from_id, chain[CHAIN_MAX];
 	size_t n = 0;
 	git_oid meet;
 	int rc = 0;
-	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload, .trusted = trusted};
+	struct walk_ctx w = {.l = l, .want = want, .cb = cb, .payload = payload, .trusted = trusted,
+			     .more = more};
+	if (more)
+		more->commits = 0;
 	if (from && *from && git_oid_fromstr(&from_id, from) == 0 && git_oid_fromstr(&oid, to) == 0 &&
 	    chain_range(l->repo, &from_id, &oid, chain, &n, &meet)) {
 		for (size_t i = 0; i < n && rc == 0; i++)
@@ -1262,6 +1268,13 @@ done:
 int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_walk_flags flags,
 		      ledger_want_cb want, ledger_added_cb cb, void *payload)
 {
+	return ledger_walk_added_more(l, from, to, flags, want, cb, payload, NULL);
+}
+
+int ledger_walk_added_more(ledger *l, const char *from, const char *to,
+			   enum ledger_walk_flags flags, ledger_want_cb want, ledger_added_cb cb,
+			   void *payload, ledger_walk_more *more)
+{
 	/* libgit2's object cache would keep every commit and tree the walk
 	 * reads; past its 256 MB limit its evictions made each lookup slower
 	 * as the ledger grew (a commit cost 6x more at 100k cases than at
@@ -1274,7 +1287,7 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
 	/* The whole history: packs first (see set_read_order), then the
 	 * object database as it was. */
 	void *saved = !from || !*from ? ledger_packs_first(l->repo) : NULL;
-	int rc = walk_range(l, from, to, flags & LEDGER_WALK_TRUSTED, want, cb, payload);
+	int rc = walk_range(l, from, to, flags & LEDGER_WALK_TRUSTED, want, cb, payload, more);
 	ledger_read_restore(l->repo, saved);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);

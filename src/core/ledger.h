@@ -115,6 +115,24 @@ typedef bool (*ledger_want_cb)(const char *path, void *payload);
 int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_walk_flags flags,
 		      ledger_want_cb want, ledger_added_cb cb, void *payload);
 
+/* What else one walk does for its caller, so that the history is walked
+ * once (a validation's merge checks; a new device's first fetch walks
+ * 4,870 commits at 1k cases, and a second walk only for the merges cost
+ * 35-100 ms). */
+typedef struct {
+	/* Called on the walking thread for each merge commit, in the walk's
+	 * order (parents first); may use libgit2.  Non-zero ends the walk and
+	 * is its result. */
+	int (*merge)(ledger *l, struct git_commit *merge, void *payload);
+	void *payload;
+	int commits; /* out: the commits walked, merges included */
+} ledger_walk_more;
+
+/* ledger_walk_added, with `more` (may be NULL). */
+int ledger_walk_added_more(ledger *l, const char *from, const char *to,
+			   enum ledger_walk_flags flags, ledger_want_cb want, ledger_added_cb cb,
+			   void *payload, ledger_walk_more *more);
+
 /* Called for each file a merge's tree adds to one parent's: its path and
  * blob id (hex), the blob not read.  Return non-zero to stop. */
 typedef int (*ledger_merge_added_cb)(const char *path, const char *blob, void *payload);

@@ -332,38 +332,12 @@ static int check_merge_commit(ledger *l, git_commit *c)
 	return rc;
 }
 
-/* ...and the number of commits walked into *count (may be NULL).  From
- * the root (no base), the whole history: packs asked first. */
-static int check_merges(ledger *l, const char *base, const char *tip, int *count)
+/* The merge check, on a validation walk's own thread (ledger_walk_more):
+ * the history is walked once. */
+static int check_merge_hook(ledger *l, git_commit *c, void *payload)
 {
-	git_repository *repo = ledger_repository(l);
-	git_revwalk *w = NULL;
-	git_oid oid;
-	int rc = 0, n = 0;
-	void *saved = base && *base ? NULL : ledger_packs_first(repo);
-	if (git_revwalk_new(&w, repo) < 0 || git_oid_fromstr(&oid, tip) < 0 ||
-	    git_revwalk_push(w, &oid) < 0 ||
-	    (base && *base && (git_oid_fromstr(&oid, base) < 0 || git_revwalk_hide(w, &oid) < 0))) {
-		rc = git_fail(tip);
-		goto done;
-	}
-	while (rc == 0 && git_revwalk_next(&oid, w) == 0) {
-		git_commit *c;
-		n++;
-		if (git_commit_lookup(&c, repo, &oid) < 0) {
-			rc = git_fail(_("reading a commit"));
-			break;
-		}
-		if (git_commit_parentcount(c) > 1)
-			rc = check_merge_commit(l, c);
-		git_commit_free(c);
-	}
-done:
-	git_revwalk_free(w);
-	ledger_read_restore(repo, saved);
-	if (count)
-		*count = n;
-	return rc;
+	(void)payload;
+	return check_merge_commit(l, c);
 }
 
 /* A new device's first fetch from a path hub: the hub's history, validated
@@ -410,10 +384,10 @@ static int validate_hub(void *payload)
 	}
 	if (h->ix && index_intake_start(&h->intake, h->ix, hub, h->tip) != 0)
 		error_clear(); /* indexed after, as usual */
-	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h);
+	ledger_walk_more more = {check_merge_hook, NULL, 0};
+	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h, &more);
 	index_intake_end(h->intake, rc);
-	if (rc == 0)
-		rc = check_merges(hub, "", h->tip, &h->commits);
+	h->commits = more.commits;
 	if (rc == ERR_GIT) /* not a verdict on the history: the hub's files cannot be read */
 		error_prefix(rc, _("%s: the hub's objects are damaged"), h->path);
 	ledger_free(hub);
@@ -429,10 +403,8 @@ static int validate_hub(void *payload)
  * (packcopy.h).  So they skip libgit2's second hash of each object. */
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
-	int rc = walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL);
-	if (rc == 0)
-		rc = check_merges(l, base, tip, NULL);
-	return rc;
+	ledger_walk_more more = {check_merge_hook, NULL, 0};
+	return walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL, &more);
 }
 
 /* --- counting what moved ------------------------------------------------- */
@@ -1645,10 +1617,9 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 	if (git_config_get_string_buf(&pinned, cfg, "fieldbook.trustRoot") < 0)
 		git_error_clear();
 	int rc = audit_push_open(hub, tip, pinned.size ? pinned.ptr : NULL, &p);
+	ledger_walk_more more = {check_merge_hook, NULL, 0};
 	if (rc == 0)
-		rc = walkpipe_run(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p);
-	if (rc == 0)
-		rc = check_merges(hub, base, tip, NULL);
+		rc = walkpipe_run(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p, &more);
 	int crc = audit_push_close(p, rc == 0, root, sizeof root);
 	rc = rc ? rc : crc;
 	if (rc == 0 && !pinned.size && root[0] && git_config_set_string(cfg, "fieldbook.trustRoot", root) < 0)

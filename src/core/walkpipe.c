@@ -27,6 +27,7 @@ typedef struct {
 	enum ledger_walk_flags flags;
 	ledger_want_cb want;
 	void *payload;
+	ledger_walk_more *more; /* used on the walker's thread until it ends */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t can_put, can_take;
@@ -89,7 +90,8 @@ static bool want_of(const char *path, void *payload)
 static void *walker(void *arg)
 {
 	pipe_t *p = arg;
-	int rc = ledger_walk_added(p->l, p->from, p->to, p->flags, p->want ? want_of : NULL, put, p);
+	int rc = ledger_walk_added_more(p->l, p->from, p->to, p->flags, p->want ? want_of : NULL, put,
+					p, p->more);
 	pthread_mutex_lock(&p->mu);
 	p->rc = rc;
 	if (rc && !p->stop)
@@ -133,12 +135,13 @@ static void finish(pipe_t *p)
 }
 
 int walkpipe_run(ledger *l, const char *from, const char *to, enum ledger_walk_flags flags,
-		 ledger_want_cb want, ledger_added_cb cb, void *payload)
+		 ledger_want_cb want, ledger_added_cb cb, void *payload, ledger_walk_more *more)
 {
 	pipe_t *p = calloc(1, sizeof *p);
 	if (!p)
 		return error_set(ERR_NOMEM, "out of memory");
-	*p = (pipe_t){.l = l, .from = from, .to = to, .flags = flags, .want = want, .payload = payload};
+	*p = (pipe_t){.l = l, .from = from, .to = to, .flags = flags, .want = want, .payload = payload,
+		      .more = more};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->can_put, NULL);
 	pthread_cond_init(&p->can_take, NULL);
@@ -147,7 +150,7 @@ int walkpipe_run(ledger *l, const char *from, const char *to, enum ledger_walk_f
 		pthread_cond_destroy(&p->can_put);
 		pthread_cond_destroy(&p->can_take);
 		free(p);
-		return ledger_walk_added(l, from, to, flags, want, cb, payload);
+		return ledger_walk_added_more(l, from, to, flags, want, cb, payload, more);
 	}
 	int rc = 0;
 	item it;

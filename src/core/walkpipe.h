@@ -14,9 +14,10 @@
 
 #include "ledger.h"
 
-/* As ledger_walk_added; the first error (walk or callback) is returned and
+/* As ledger_walk_added_more (`more` may be NULL; its merge callback runs on
+ * the walking thread); the first error (walk or callback) is returned and
  * stops both threads. */
 int walkpipe_run(ledger *l, const char *from, const char *to, enum ledger_walk_flags flags,
-		 ledger_want_cb want, ledger_added_cb cb, void *payload);
+		 ledger_want_cb want, ledger_added_cb cb, void *payload, ledger_walk_more *more);
 
 #endif
