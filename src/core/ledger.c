@@ -944,6 +944,13 @@ static int old_tree_lookup(struct walk_ctx *w, git_tree **out, const git_oid *id
 	return git_tree_lookup(out, w->l->repo, id);
 }
 
+/* An object read and found good (ledger_walk_more.seen). */
+static void seen(struct walk_ctx *w, const git_oid *id)
+{
+	if (w->more && w->more->seen)
+		w->more->seen(id, w->more->payload);
+}
+
 static int refuse_change(struct walk_ctx *w, const char *path, bool deleted)
 {
 	const char *msg;
@@ -982,6 +989,8 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 		else
 			error_prefix(rc, _("commit %s adds %s"), w->commit_hex, path);
 		free(data);
+		if (rc == 0)
+			seen(w, id);
 		return w->rc = rc;
 	}
 	if (git_blob_lookup(&b, w->l->repo, id) < 0)
@@ -989,6 +998,8 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 	w->rc = w->cb(w->commit_hex, w->commit_time, path, git_blob_rawcontent(b),
 		      (size_t)git_blob_rawsize(b), w->payload);
 	git_blob_free(b);
+	if (w->rc == 0)
+		seen(w, id);
 	return w->rc;
 }
 
@@ -1019,6 +1030,8 @@ static int compare_entry(struct walk_ctx *w, const git_tree_entry *o, const git_
 	char sub_prefix[1040];
 	snprintf(sub_prefix, sizeof sub_prefix, "%s/", path);
 	rc = rc < 0 ? (w->rc = git_fail(path)) : compare_trees(w, sub_old, sub_new, sub_prefix);
+	if (rc == 0)
+		seen(w, git_tree_entry_id(e));
 	git_tree_free(sub_new);
 	git_tree_free(sub_old);
 	return rc;
@@ -1084,7 +1097,7 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 	char hex[41];
 	int rc = 0;
 	if (git_commit_parentcount(c) > 1) /* union merges add nothing of their own */
-		return w->more && w->more->merge ? w->more->merge(w->l, c, w->more->payload) : 0;
+		return w->more && w->more->merge ? w->more->merge(w->l, c, w->more) : 0;
 	git_oid_tostr(hex, sizeof hex, git_commit_id(c));
 	w->commit_hex = hex;
 	w->commit_time = (time_t)git_commit_time(c);
@@ -1097,7 +1110,8 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 		rc = git_fail(hex);
 	} else {
 		memo_keep(w, new); /* trees[0]: the root */
-		rc = compare_trees(w, old, new, "");
+		if ((rc = compare_trees(w, old, new, "")) == 0)
+			seen(w, git_tree_id(new));
 	}
 	git_tree_free(old);
 	git_tree_free(new);
@@ -1106,9 +1120,10 @@ static int walk_commit(struct walk_ctx *w, git_commit *c)
 }
 
 int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_merge_added_cb cb,
-		       void *payload)
+		       void *payload, ledger_walk_more *more)
 {
-	struct walk_ctx w = {.l = l, .merge_cb = cb, .payload = payload, .commit_hex = merge};
+	struct walk_ctx w = {.l = l, .merge_cb = cb, .payload = payload, .commit_hex = merge,
+			     .more = more};
 	git_oid id;
 	git_commit *c = NULL, *p = NULL;
 	git_tree *old = NULL, *new = NULL;
@@ -1117,6 +1132,8 @@ int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_mer
 			 git_commit_tree(&new, c) < 0
 		     ? git_fail(merge)
 		     : compare_trees(&w, old, new, "");
+	if (rc == 0)
+		seen(&w, git_tree_id(new));
 	memo_clear(&w.memo[0]);
 	memo_clear(&w.memo[1]);
 	git_tree_free(old);
@@ -1222,6 +1239,8 @@ static int walk_oid(struct walk_ctx *w, const git_oid *id)
 	if (w->more)
 		w->more->commits++;
 	int rc = walk_commit(w, c);
+	if (rc == 0)
+		seen(w, id);
 	git_commit_free(c);
 	return rc;
 }

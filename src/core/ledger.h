@@ -119,14 +119,23 @@ int ledger_walk_added(ledger *l, const char *from, const char *to, enum ledger_w
  * once (a validation's merge checks; a new device's first fetch walks
  * 4,870 commits at 1k cases, and a second walk only for the merges cost
  * 35-100 ms). */
-typedef struct {
+struct git_oid;
+typedef struct ledger_walk_more ledger_walk_more;
+struct ledger_walk_more {
 	/* Called on the walking thread for each merge commit, in the walk's
-	 * order (parents first); may use libgit2.  Non-zero ends the walk and
-	 * is its result. */
-	int (*merge)(ledger *l, struct git_commit *merge, void *payload);
-	void *payload;
-	int commits; /* out: the commits walked, merges included */
-} ledger_walk_more;
+	 * order (parents first); may use libgit2 (ledger_merge_added, given
+	 * `more`).  Non-zero ends the walk and is its result. */
+	int (*merge)(ledger *l, struct git_commit *merge, ledger_walk_more *more);
+	/* Called on the walking thread with the id of every object the walk
+	 * read and found good, each after what lies below it: the files,
+	 * trees and commits a walk from the root reads are the whole history
+	 * (a new device's first fetch lists what it lacks so: packcopy.h),
+	 * the trees of merge commits included when `merge` reads them with
+	 * ledger_merge_added given `more`.  May be NULL. */
+	void (*seen)(const struct git_oid *id, void *payload);
+	void *payload; /* the caller's, for both */
+	int commits;   /* out: the commits walked, merges included */
+};
 
 /* ledger_walk_added, with `more` (may be NULL). */
 int ledger_walk_added_more(ledger *l, const char *from, const char *to,
@@ -140,9 +149,10 @@ typedef int (*ledger_merge_added_cb)(const char *path, const char *blob, void *p
 /* The files merge commit `merge` (hex) adds to the tree of its parent
  * number `parent`, by the walk's comparison (descending only where the ids
  * differ); a path it modifies or deletes is ERR_CONFLICT naming the merge
- * commit and the path. */
+ * commit and the path.  The trees read go to more->seen (more may be
+ * NULL). */
 int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_merge_added_cb cb,
-		       void *payload);
+		       void *payload, ledger_walk_more *more);
 
 /* The commit where the histories of commits a and b (hex) meet, when both
  * are lines of single-parent commits above it (at most 256 each): the

@@ -370,6 +370,7 @@ typedef struct {
 	size_t done, bytes;
 	char stage[4200]; /* untrusted loose objects are checked here ("" until made) */
 	struct early *early; /* a first fetch's packs, indexed ahead (NULL: none) */
+	int seen_rc;         /* the first failure to list what meanwhile's walk saw */
 } copy_ctx;
 
 static void progress(copy_ctx *c)
@@ -920,6 +921,36 @@ static int send_rest(copy_ctx *c)
 	return rc;
 }
 
+/* Whether repo's objects are all in its own packs: no loose object, no
+ * alternates (whose objects libgit2 would read too). */
+static bool packed_only(git_repository *repo)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%sobjects/info/alternates", git_repository_path(repo));
+	if (access(path, F_OK) == 0)
+		return false;
+	bool none = true;
+	for (int i = 0; none && i < 256; i++) {
+		snprintf(path, sizeof path, "%sobjects/%02x", git_repository_path(repo), i);
+		DIR *d = opendir(path);
+		struct dirent *e;
+		while (none && d && (e = readdir(d)))
+			none = e->d_name[0] == '.';
+		if (d)
+			closedir(d);
+	}
+	return none;
+}
+
+/* packcopy_seen_cb: meanwhile's walk lists what the receiver lacks. */
+static void on_seen(const git_oid *id, void *payload)
+{
+	copy_ctx *c = payload;
+	int rc = c->seen_rc ? 0 : missing_add(&c->m, id);
+	if (rc < 0)
+		c->seen_rc = rc;
+}
+
 int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 		 const packcopy_options *o)
 {
@@ -927,14 +958,22 @@ int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 	int rc = git_repository_odb(&c.dst_odb, dst) < 0 ? git_fail(_("opening objects")) : 0;
 	if (rc == 0 && o->first && !o->trusted)
 		c.early = early_start(src, dst, o);
+	/* a first fetch from a sender whose objects are all packed: the
+	 * caller's validation walks the history and lists it as it goes */
+	bool listed = false;
+	if (rc == 0 && c.early && o->meanwhile && packed_only(src)) {
+		rc = o->meanwhile(o->meanwhile_payload, on_seen, &c);
+		rc = rc ? rc : c.seen_rc;
+		listed = c.m.n > 0;
+	}
 	/* what src holds is only read here to know what to send: every object
 	 * that arrives is hashed on its way in (indexer or staged read) */
 	ledger_trust_reads(true);
-	if (rc == 0)
+	if (rc == 0 && !listed)
 		rc = collect_missing(src, dst, c.dst_odb, tip, o->first, &c.m);
 	ledger_trust_reads(false);
-	if (rc == 0 && c.early && o->meanwhile && c.m.n > 0 && all_packed(&c))
-		rc = o->meanwhile(o->meanwhile_payload);
+	if (rc == 0 && !listed && c.early && o->meanwhile && c.m.n > 0 && all_packed(&c))
+		rc = o->meanwhile(o->meanwhile_payload, NULL, NULL);
 	if (rc == 0)
 		early_wait(c.early);
 	if (rc == 0 && c.m.n > 0)

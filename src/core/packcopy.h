@@ -37,6 +37,9 @@
 #include <git2.h>
 #include <stdbool.h>
 
+/* An object the caller's walk read (packcopy_options.meanwhile). */
+typedef void (*packcopy_seen_cb)(const git_oid *id, void *payload);
+
 typedef struct {
 	/* Progress: objects done of total (may be NULL). */
 	void (*progress)(size_t done, size_t total, size_t bytes, void *payload);
@@ -47,12 +50,21 @@ typedef struct {
 	 * likely take whole, are indexed while we find what it lacks. */
 	bool first;
 	/* With first: called on this thread while the sender's packs are still
-	 * being indexed, once the walk has found what the receiver lacks and
-	 * every object of it is in one of the sender's packs (none loose: a
-	 * loose object cut short would hang libgit2, see loose.h).  Sync
-	 * validates the sender's history there.  Its non-zero result ends the
-	 * copy: nothing is taken.  May be NULL. */
-	int (*meanwhile)(void *payload);
+	 * being indexed, when no object it reads can be loose (a loose object
+	 * cut short would hang libgit2, see loose.h).  Sync validates the
+	 * sender's whole history there, from `tip`.  Its non-zero result ends
+	 * the copy: nothing is taken.  May be NULL.
+	 *   - When the sender holds no loose objects at all, it is called
+	 *     first, with `seen`: its walk must pass seen(id, seen_payload)
+	 *     every object it reads, each after those below it, and that list
+	 *     is what the receiver lacks (a walk of its own would read every
+	 *     commit and tree a second time: 0.1-0.2 s of 1.1 at 1k cases).
+	 *     When it returns 0 having listed nothing (it could not walk), the
+	 *     copy walks for itself.
+	 *   - Otherwise, with seen NULL, once the copy's own walk has found
+	 *     what the receiver lacks and every object of it is in one of the
+	 *     sender's packs. */
+	int (*meanwhile)(void *payload, packcopy_seen_cb seen, void *seen_payload);
 	void *meanwhile_payload;
 } packcopy_options;
 

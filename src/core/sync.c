@@ -310,7 +310,7 @@ static int merge_added_file(const char *path, const char *blob, void *payload)
 			   "a merge may only join its parents"), m->hex, path);
 }
 
-static int check_merge_commit(ledger *l, git_commit *c)
+static int check_merge_commit(ledger *l, git_commit *c, ledger_walk_more *more)
 {
 	struct merge_check m = {.n = git_commit_parentcount(c)};
 	char hex[41];
@@ -326,7 +326,7 @@ static int check_merge_commit(ledger *l, git_commit *c)
 		git_commit_free(pc);
 	}
 	for (m.self = 0; m.self < m.n && rc == 0; m.self++)
-		rc = ledger_merge_added(l, hex, m.self, merge_added_file, &m);
+		rc = ledger_merge_added(l, hex, m.self, merge_added_file, &m, more);
 	for (unsigned i = 0; i < m.n; i++)
 		git_tree_free(m.parents[i]);
 	return rc;
@@ -334,10 +334,9 @@ static int check_merge_commit(ledger *l, git_commit *c)
 
 /* The merge check, on a validation walk's own thread (ledger_walk_more):
  * the history is walked once. */
-static int check_merge_hook(ledger *l, git_commit *c, void *payload)
+static int check_merge_hook(ledger *l, git_commit *c, ledger_walk_more *more)
 {
-	(void)payload;
-	return check_merge_commit(l, c);
+	return check_merge_commit(l, c, more);
 }
 
 /* A new device's first fetch from a path hub: the hub's history, validated
@@ -374,7 +373,7 @@ static int check_and_take(const char *commit, time_t when, const char *path, con
 	return rc;
 }
 
-static int validate_hub(void *payload)
+static int validate_hub(void *payload, packcopy_seen_cb seen, void *seen_payload)
 {
 	struct hub_check *h = payload;
 	ledger *hub = NULL;
@@ -384,7 +383,7 @@ static int validate_hub(void *payload)
 	}
 	if (h->ix && index_intake_start(&h->intake, h->ix, hub, h->tip) != 0)
 		error_clear(); /* indexed after, as usual */
-	ledger_walk_more more = {check_merge_hook, NULL, 0};
+	ledger_walk_more more = {.merge = check_merge_hook, .seen = seen, .payload = seen_payload};
 	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h, &more);
 	index_intake_end(h->intake, rc);
 	h->commits = more.commits;
@@ -403,7 +402,7 @@ static int validate_hub(void *payload)
  * (packcopy.h).  So they skip libgit2's second hash of each object. */
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
-	ledger_walk_more more = {check_merge_hook, NULL, 0};
+	ledger_walk_more more = {.merge = check_merge_hook};
 	return walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL, &more);
 }
 
@@ -1617,7 +1616,7 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 	if (git_config_get_string_buf(&pinned, cfg, "fieldbook.trustRoot") < 0)
 		git_error_clear();
 	int rc = audit_push_open(hub, tip, pinned.size ? pinned.ptr : NULL, &p);
-	ledger_walk_more more = {check_merge_hook, NULL, 0};
+	ledger_walk_more more = {.merge = check_merge_hook};
 	if (rc == 0)
 		rc = walkpipe_run(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p, &more);
 	int crc = audit_push_close(p, rc == 0, root, sizeof root);

@@ -143,6 +143,27 @@ before=$(dev skewl list --json)
 dev skewl reindex >/dev/null 2>&1
 expect_eq "clocks: reindex equals the incremental index" "$(dev skewl list --json)" "$before"
 
+# A new device's first fetch from a hub holding only packs, over this history
+# with merges: the walk that validates it (merges checked on its own thread)
+# also lists what the device lacks.  The newest merge's own objects (the commit
+# and the trees that join its parents) sit in a pack that is mostly unreachable
+# objects, which is not taken whole: they arrive only if the list has them.
+M=$(git -C "$TMP/skew.git" rev-list --merges -1 main)
+own=$(git -C "$TMP/skew.git" rev-list --objects "$M" --not "$M^1" "$M^2" | cut -c1-40)
+two_pack_hub "$TMP/skew.git" "$TMP/skewpacked.git" "$own"
+expect_match "packed merges: the merge brings trees of its own" "$(echo "$own" | wc -w)" '^([2-9]|[1-9][0-9]+)$'
+dev skewm init --officer 3101-0005 --name 钱七 --unit HZ01 >/dev/null
+check "packed merges: a new device takes the hub's history" dev skewm sync "$TMP/skewpacked.git" --no-push
+expect_eq "packed merges: ... as it is" "$(git -C "$TMP/skewm/ledger.git" rev-parse main)" \
+	"$(git -C "$TMP/skew.git" rev-parse main)"
+check "packed merges: git fsck --strict on the new device" git -C "$TMP/skewm/ledger.git" fsck --strict --no-dangling
+expect_eq "packed merges: the merge's own objects arrived" \
+	"$(count_present "$TMP/skewm/ledger.git" "$own")" "$(echo "$own" | wc -w)"
+expect_eq "packed merges: the unreachable objects did not" \
+	"$(count_present "$TMP/skewm/ledger.git" "$(cat "$TMP/skewpacked.git.junk")")" 0
+expect_eq "packed merges: show --json equal on the new device and L" \
+	"$(dev skewm show "$KC" --json)" "$(dev skewl show "$KC" --json)"
+
 # remotes
 check "remote add" dev patha remote add station "$TMP/hub.git"
 expect_match "remote list" "$(dev patha remote list)" "^station +$TMP/hub.git"

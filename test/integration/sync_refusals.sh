@@ -174,6 +174,25 @@ expect_eq "first fetch: the index holds every event of the hub" \
 dev E reindex >/dev/null 2>&1
 expect_eq "first fetch: the index built while validating equals a rebuild, row for row" "$(index_dump E)" "$intake"
 
+# a packed hub whose newest objects sit in a pack that is mostly other objects
+# (unreachable ones: a rejected push, a repack of another branch): that pack is
+# not taken whole, and what the history needs of it still arrives.  On a hub
+# holding only packs, the walk that validates the history also lists what the
+# new device lacks; a miss in that list would leave the device without objects.
+newest=$(git -C "$TMP/hub.git" rev-list --objects main --not main~1 | cut -c1-40)
+two_pack_hub "$TMP/hub.git" "$TMP/two.git" "$newest"
+expect_eq "two packs: the hub holds no loose object" "$(find "$TMP/two.git/objects" -path '*/objects/??/*' -type f | wc -l)" 0
+expect_eq "two packs: the hub holds two packs" "$(ls "$TMP"/two.git/objects/pack/*.pack | wc -l)" 2
+dev F init --officer 3101-0006 --name 周八 --unit HZ01 >/dev/null
+check "two packs: a new device takes the hub's history" dev F sync "$TMP/two.git" --no-push
+expect_eq "two packs: ... as it is" "$(git -C "$TMP/F/ledger.git" rev-parse main)" "$good"
+check "two packs: git fsck --strict on the new device" git -C "$TMP/F/ledger.git" fsck --strict --no-dangling
+expect_eq "two packs: the newest commit's objects arrived" \
+	"$(count_present "$TMP/F/ledger.git" "$newest")" "$(echo "$newest" | wc -w)"
+expect_eq "two packs: the unreachable objects did not" \
+	"$(count_present "$TMP/F/ledger.git" "$(cat "$TMP/two.git.junk")")" 0
+expect_eq "two packs: the device lists the hub's cases" "$(dev F list --json)" "$(dev E list --json)"
+
 # history rewritten on the hub: the client remembers what it saw
 reset_clone "$good"
 tgit reset -q --hard HEAD~1

@@ -7,6 +7,8 @@
  * packs mostly in order, runs with the kernel's default read-around.  The
  * advice is the kernel's own record: "rr" in the map's VmFlags in
  * /proc/self/smaps.  The ledger is packed by stock `git repack`.
+ * Then what a walk from the root lists (ledger_walk_more.seen), against
+ * stock `git rev-list --objects` and `git cat-file -p`.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,6 +22,8 @@
 #include <unistd.h>
 
 #include "core/ledger.h"
+
+#include <git2.h>
 
 #define FILES 40
 
@@ -180,6 +184,89 @@ static void test_overlapping_walks(void **s)
 	ledger_free(l);
 }
 
+/* --- a walk's list of what it read (ledger_walk_more.seen) ----------------- */
+
+#define SEEN_MAX 1024
+struct seen_list {
+	char ids[SEEN_MAX][41];
+	int n;
+};
+
+static void on_seen(const git_oid *id, void *payload)
+{
+	struct seen_list *l = payload;
+	if (l->n < SEEN_MAX)
+		git_oid_tostr(l->ids[l->n++], 41, id);
+}
+
+static int no_file(const char *commit, time_t when, const char *path, const char *data,
+		   size_t len, void *payload)
+{
+	return 0;
+}
+
+static int seen_at(const struct seen_list *l, const char *id)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->ids[i], id) == 0)
+			return i;
+	return -1;
+}
+
+/* The first 40 hex digits of each line that stock git prints for cmd. */
+static int git_ids(const char *cmd, char ids[][41], int max)
+{
+	FILE *f = popen(cmd, "r");
+	char line[512];
+	int n = 0;
+	assert_non_null(f);
+	while (n < max && fgets(line, sizeof line, f))
+		if (strlen(line) >= 40)
+			snprintf(ids[n++], 41, "%.40s", line);
+	pclose(f);
+	return n;
+}
+
+/* A walk from the root lists every object of the history (what stock
+ * `git rev-list --objects` lists), each once it has listed what the object
+ * points to (a commit's tree and parents, a tree's entries): a new device's
+ * first fetch copies in that order, so that it never holds an object
+ * without what lies below it. */
+static void test_walk_lists_every_object_after_its_own(void **s)
+{
+	static struct seen_list seen;
+	static char all[SEEN_MAX][41], below[64][41];
+	char head[41], cmd[1024];
+	ledger *l;
+	assert_int_equal(ledger_open(&l, gitdir), 0);
+	assert_int_equal(ledger_head(l, head), 0);
+	ledger_walk_more more = {.seen = on_seen, .payload = &seen};
+	assert_int_equal(ledger_walk_added_more(l, "", head, LEDGER_WALK_CHECKED, NULL, no_file, NULL, &more), 0);
+	snprintf(cmd, sizeof cmd, "git --git-dir=%s rev-list main", gitdir);
+	assert_int_equal(more.commits, git_ids(cmd, all, SEEN_MAX));
+	assert_true(more.commits > FILES);
+	snprintf(cmd, sizeof cmd, "git --git-dir=%s rev-list --objects main", gitdir);
+	int n = git_ids(cmd, all, SEEN_MAX);
+	assert_true(n > FILES * 3);
+	assert_int_equal(seen.n, n);
+	for (int i = 0; i < n; i++) {
+		int at = seen_at(&seen, all[i]);
+		assert_true(at >= 0);
+		/* what it points to: a commit's tree and parents, a tree's entries */
+		snprintf(cmd, sizeof cmd,
+			 "git --git-dir=%s cat-file -p %.40s | sed -n 's/^tree //p; s/^parent //p; "
+			 "s/^[0-7]* [a-z]* \\([0-9a-f]\\{40\\}\\).*/\\1/p'",
+			 gitdir, (const char *)all[i]);
+		int m = git_ids(cmd, below, 64);
+		for (int k = 0; k < m; k++) {
+			int b = seen_at(&seen, below[k]);
+			assert_true(b >= 0);
+			assert_true(b < at);
+		}
+	}
+	ledger_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_recording_is_random),
 		cmocka_unit_test(test_whole_walk_reads_ahead),
 		cmocka_unit_test(test_overlapping_walks),
+		cmocka_unit_test(test_walk_lists_every_object_after_its_own),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
