@@ -87,7 +87,7 @@ int ledger_create(const char *path)
 	    git_treebuilder_insert(NULL, tb, "FIELDBOOK", &blob, GIT_FILEMODE_BLOB) < 0 ||
 	    git_treebuilder_write(&tree_id, tb) < 0 ||
 	    git_tree_lookup(&tree, repo, &tree_id) < 0 ||
-	    git_signature_new(&sig, "fieldbook", "fieldbook@localhost", (git_time_t)time(NULL), 0) < 0 ||
+	    git_signature_new(&sig, "fieldbook", "fieldbook@localhost", (git_time_t)util_now(), 0) < 0 ||
 	    git_commit_create(&commit, repo, LEDGER_REF, sig, sig, "UTF-8",
 			      "ledger: start (fieldbook format 1)\n", tree, 0, NULL) < 0)
 		rc = git_fail(path);
@@ -579,8 +579,8 @@ int ledger_committer(git_signature **out, const git_signature *author,
 {
 	git_time_t when = author->when.time;
 	for (size_t i = 0; i < n; i++)
-		if (git_commit_time(parents[i]) > when)
-			when = git_commit_time(parents[i]);
+		if (git_commit_time(parents[i]) >= when)
+			when = git_commit_time(parents[i]) + 1;
 	if (git_signature_new(out, author->name, author->email, when, author->when.offset) < 0)
 		return git_fail(_("officer name or id not usable in a commit"));
 	return 0;

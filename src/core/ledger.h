@@ -62,11 +62,12 @@ void ledger_unlock(ledger *l);
 /* Hex id of the branch head, "" when the branch does not exist. */
 int ledger_head(ledger *l, char out[41]);
 /* The committer of a new commit: the author (whose time is the device's
- * clock, the time its events claim), at that time or at the latest
- * parent's commit time when that is later.  Commit times then never go
- * back along the history, whatever the devices' clocks say, and libgit2's
- * walks, which stop by commit time, read only the commits they list
- * (ARCHITECTURE.md, "Commit times").  Caller frees *out. */
+ * clock, the time its events claim), at that time or, when a parent's
+ * commit time is the same or later, one second after the latest parent's.
+ * Commit times then always go forward along the history, whatever the
+ * devices' clocks say, and libgit2's walks, which stop by commit time and
+ * go on past ties, read only the commits they list (ARCHITECTURE.md,
+ * "Commit times").  Caller frees *out. */
 struct git_signature;
 struct git_commit;
 int ledger_committer(struct git_signature **out, const struct git_signature *author,
