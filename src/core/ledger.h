@@ -160,6 +160,11 @@ int ledger_merge_added(ledger *l, const char *merge, unsigned parent, ledger_mer
  * usual shape of a sync between two devices.  False otherwise (a merge on
  * the way, longer lines, different roots). */
 bool ledger_fork_point(ledger *l, const char *a, const char *b, char out[41]);
+/* The number of commits reachable from `to` and not from `from` (NULL:
+ * the whole history).  Lines of single-parent commits, and a merge that
+ * joins `from` and such a line, are followed here, without regard to
+ * commit times; anything else is libgit2's revwalk. */
+int ledger_count_range(ledger *l, const struct git_oid *from, const struct git_oid *to);
 /* Is `ancestor` (hex) reachable from `descendant` (hex) or equal to it? */
 bool ledger_is_ancestor(ledger *l, const char *ancestor, const char *descendant);
 /* Whether `commit` is a ledger's bare start (ledger_create's root commit:

@@ -474,19 +474,6 @@ static int count_events(git_repository *repo, const git_oid *from, const git_oid
 	return rc;
 }
 
-static int count_commits(git_repository *repo, const git_oid *from, const git_oid *to)
-{
-	git_revwalk *w = NULL;
-	git_oid oid;
-	int n = 0;
-	if (git_revwalk_new(&w, repo) == 0 && git_revwalk_push(w, to) == 0 &&
-	    (!from || git_revwalk_hide(w, from) == 0))
-		while (git_revwalk_next(&oid, w) == 0)
-			n++;
-	git_revwalk_free(w);
-	return n;
-}
-
 /* --- union merge --------------------------------------------------------- */
 
 /* The same name with other content on both sides: tampering or a bug. */
@@ -769,7 +756,7 @@ static int integrate(workspace *ws, const char *tip, const char *label, bool val
 		if (rc == 0 && !has_from && facts && facts->commits && git_oid_equal(&to, &tip_id))
 			s->commits_received += facts->commits; /* the hub's history, taken as it is */
 		else if (rc == 0)
-			s->commits_received += count_commits(repo, has_from ? &from : NULL, &to);
+			s->commits_received += ledger_count_range(ws->ledger, has_from ? &from : NULL, &to);
 		ledger_read_restore(repo, saved);
 		if (rc)
 			return rc;
@@ -1402,13 +1389,12 @@ static int push_once(workspace *ws, const target *t, const git_oid *hub, const g
 	return t->path[0] ? push_path(repo, t, hub, head, x) : push_net(repo, t, x);
 }
 
-static void count_sent(git_repository *repo, const git_oid *hub, const git_oid *head,
-		       sync_summary *s)
+static void count_sent(ledger *l, const git_oid *hub, const git_oid *head, sync_summary *s)
 {
 	struct counts c = {0, NULL};
-	if (count_events(repo, hub, head, &c) == 0)
+	if (count_events(ledger_repository(l), hub, head, &c) == 0)
 		s->events_sent += c.events;
-	s->commits_sent += count_commits(repo, hub, head);
+	s->commits_sent += ledger_count_range(l, hub, head);
 }
 
 /* Full jitter: a random wait up to a limit that doubles, capped at 3 s. */
@@ -1454,7 +1440,7 @@ static int round_once(workspace *ws, const target *t, const sync_options *o, xfe
 	rc = push_once(ws, t, found ? &hub : NULL, &head, x);
 	if (rc == PUSH_OK) {
 		s->pushed = true;
-		count_sent(repo, found ? &hub : NULL, &head, s);
+		count_sent(ws->ledger, found ? &hub : NULL, &head, s);
 		snprintf(s->hub_head, sizeof s->hub_head, "%s", head_hex);
 		set_tracking(repo, t, &head);
 	}

@@ -289,6 +289,15 @@ static void as_written_before(struct fx *f, char id[41], const ledger_author *a)
 	git_commit_free(c);
 }
 
+static git_time_t git_time_of(git_repository *repo, const git_oid *id)
+{
+	git_commit *c = NULL;
+	assert_int_equal(git_commit_lookup(&c, repo, id), 0);
+	git_time_t t = git_commit_time(c);
+	git_commit_free(c);
+	return t;
+}
+
 static git_time_t time_of(struct fx *f, const char *id, bool committer)
 {
 	git_commit *c = NULL;
@@ -434,6 +443,69 @@ static void test_ranges_between_forked_lines(void **state)
 	git_tree_free(tree);
 	git_commit_free(ca);
 	git_commit_free(cb);
+}
+
+/* n events on top of the head, each as an earlier version wrote it with
+ * the device's clock stuck at the author time (every commit time the
+ * same: a clock ahead once gave every later commit its time); the new
+ * head in `head`. */
+static void put_flat_line(struct fx *f, long seq0, int n, char head[41])
+{
+	for (long i = 0; i < n; i++) {
+		json_t *ev = event_new("note.added", CASE_ID, 1795000000 + seq0 + i, "3101-0042", "abc123",
+				       seq0 + i);
+		char path[256], *text = event_dump(ev);
+		event_path(CASE_ID, event_str(ev, "id"), path, sizeof path);
+		ledger_file file = {path, text, strlen(text)};
+		assert_int_equal(ledger_append(f->l, &file, 1, &author, "event", head), 0);
+		as_written_before(f, head, &author);
+		free(text);
+		json_decref(ev);
+	}
+}
+
+/* A day's sync over such a ledger: our line and the hub's above a fork,
+ * joined by a merge.  libgit2's revwalk goes on past commits of equal
+ * time (to the root); the ledger follows the two lines and the merge
+ * itself.  The range from our head to the merge is the hub's line and
+ * the merge; the summary's count and the index's walk take it. */
+static void test_day_sync_range_over_equal_commit_times(void **state)
+{
+	struct fx *f = *state;
+	char fork[41], ours[41], theirs[41], mh[41];
+	put_event(f, "case.opened", 1, NULL);
+	put_flat_line(f, 2, 60, fork);
+	put_flat_line(f, 100, 20, theirs);
+	move_main(f, fork);
+	put_flat_line(f, 200, 20, ours);
+	git_repository *repo = ledger_repository(f->l);
+	git_commit *co = NULL, *ct = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_oid io, it, m;
+	assert_int_equal(git_oid_fromstr(&io, ours), 0);
+	assert_int_equal(git_oid_fromstr(&it, theirs), 0);
+	assert_int_equal(git_time_of(repo, &io), git_time_of(repo, &it)); /* one commit time */
+	assert_int_equal(git_commit_lookup(&co, repo, &io), 0);
+	assert_int_equal(git_commit_lookup(&ct, repo, &it), 0);
+	assert_int_equal(git_commit_tree(&tree, co), 0); /* the content does not matter here */
+	assert_int_equal(git_signature_new(&sig, "t", "t@t", author.when, 480), 0);
+	const git_commit *parents[2] = {co, ct};
+	assert_int_equal(git_commit_create(&m, repo, NULL, sig, sig, NULL, "merge", tree, 2, parents), 0);
+	git_oid_tostr(mh, sizeof mh, &m);
+	assert_int_equal(ledger_count_range(f->l, &io, &m), 21);
+	assert_int_equal(ledger_count_range(f->l, &it, &m), 21);
+	assert_int_equal(added_between(f, ours, mh), 20);
+	assert_int_equal(added_between(f, theirs, mh), 20);
+	assert_int_equal(added_between(f, fork, mh), 40);  /* not a day's shape: libgit2's walk */
+	assert_int_equal(ledger_count_range(f->l, NULL, &m), 103); /* the whole history */
+	git_oid ifork;
+	assert_int_equal(git_oid_fromstr(&ifork, fork), 0);
+	assert_int_equal(ledger_count_range(f->l, &ifork, &io), 20);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(co);
+	git_commit_free(ct);
 }
 
 /* --- a first fetch indexed while it is validated (index_intake) ------------- */
@@ -618,6 +690,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_times_never_go_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_behind_in_an_older_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ranges_between_forked_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_day_sync_range_over_equal_commit_times, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_intake_equals_a_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intake_dropped_unless_it_fits, setup, teardown),
 	};
