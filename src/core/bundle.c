@@ -164,10 +164,79 @@ static int count_event_delta(const git_diff_delta *d, float progress, void *p)
 	return 0;
 }
 
-/* Commits in the bundle and the event files they add. */
-static int count_bundle(git_repository *repo, const git_oid *head, const oid_list *pre,
-			bundle_info *info)
+/* The objects a bundle's range adds, listed by the ledger's walk. */
+struct listing {
+	int events;
+	oid_list objects;
+	int rc;
+};
+
+static int ignore_merge_file(const char *path, const char *blob, void *payload)
 {
+	return 0;
+}
+
+/* ledger_want_cb: an event file is counted, no file is read. */
+static bool count_event_file(const char *path, void *payload)
+{
+	char c[96], e[96];
+	if (event_path_parse(path, c, e))
+		((struct listing *)payload)->events++;
+	return false;
+}
+
+static int no_file(const char *commit, time_t when, const char *path, const char *data,
+		   size_t len, void *payload)
+{
+	return 0;
+}
+
+/* ledger_walk_more.seen: what the bundle's pack holds. */
+static void take_object(const git_oid *id, void *payload)
+{
+	struct listing *x = payload;
+	if (x->rc == 0 && oid_list_add(&x->objects, id) < 0)
+		x->rc = ERR_NOMEM;
+}
+
+/* ledger_walk_more.merge: a merge's own trees (those its first parent's
+ * tree lacks) are listed; what it joins is in the bundle or below its
+ * prerequisite. */
+static int take_merge(ledger *l, git_commit *c, ledger_walk_more *more)
+{
+	char hex[41];
+	git_oid_tostr(hex, sizeof hex, git_commit_id(c));
+	return ledger_merge_added(l, hex, 0, ignore_merge_file, NULL, more);
+}
+
+/* Commits in the bundle and the event files they add; with one
+ * prerequisite or none (`--since REF`, or everything), the objects for its
+ * pack into *objects too, each after those below it.  That is the
+ * ledger's walk, which descends only where the trees differ and reads no
+ * file.  libgit2's tree-to-tree diff and its packbuilder's walk each read
+ * the prerequisite's whole tree: a bundle of 20 commits took 8.3 s and
+ * 512 MB at 100k cases. */
+static int count_bundle(ledger *l, const git_oid *head, const oid_list *pre, bundle_info *info,
+			oid_list *objects)
+{
+	git_repository *repo = ledger_repository(l);
+	if (pre->n <= 1) {
+		char from[41] = "", to[41];
+		struct listing x = {0};
+		ledger_walk_more more = {.merge = take_merge, .seen = take_object, .payload = &x};
+		if (pre->n)
+			git_oid_tostr(from, sizeof from, &pre->ids[0]);
+		git_oid_tostr(to, sizeof to, head);
+		int rc = ledger_walk_added_more(l, from, to, LEDGER_WALK_TRUSTED, count_event_file,
+						no_file, &x, &more);
+		rc = rc ? rc : x.rc;
+		info->commits = more.commits;
+		info->events = x.events;
+		*objects = x.objects;
+		if (rc)
+			oid_list_free(objects);
+		return rc;
+	}
 	git_revwalk *w = NULL;
 	git_oid oid;
 	int rc = 0;
@@ -242,22 +311,28 @@ static int write_header(FILE *f, git_repository *repo, const git_oid *head, cons
 	return ferror(f) ? -1 : 0;
 }
 
-static int write_pack(git_repository *repo, const git_oid *head, const oid_list *pre, writer *w)
+/* objects: listed by count_bundle (n 0: libgit2's walk from head, hiding
+ * the prerequisites). */
+static int write_pack(git_repository *repo, const git_oid *head, const oid_list *pre,
+		      const oid_list *objects, writer *w)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
 	int rc = 0;
-	if (git_packbuilder_new(&pb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
-	    git_revwalk_push(walk, head) < 0) {
+	if (git_packbuilder_new(&pb, repo) < 0 ||
+	    (!objects->n && (git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, head) < 0))) {
 		rc = git_fail(_("packing the ledger"));
 		goto done;
 	}
-	for (size_t i = 0; i < pre->n && rc == 0; i++)
+	for (size_t i = 0; walk && i < pre->n && rc == 0; i++)
 		if (git_revwalk_hide(walk, &pre->ids[i]) < 0)
 			rc = git_fail(_("packing the ledger"));
 	git_packbuilder_set_threads(pb, 0); /* delta search on every core */
 	git_packbuilder_set_callbacks(pb, on_pack, w);
-	if (rc == 0 && git_packbuilder_insert_walk(pb, walk) < 0)
+	for (size_t i = 0; rc == 0 && i < objects->n; i++)
+		if (git_packbuilder_insert(pb, &objects->ids[i], NULL) < 0)
+			rc = git_fail(_("packing the ledger"));
+	if (rc == 0 && walk && git_packbuilder_insert_walk(pb, walk) < 0)
 		rc = git_fail(_("packing the ledger"));
 	w->objects = rc == 0 ? git_packbuilder_object_count(pb) : 0;
 	if (rc == 0 && git_packbuilder_foreach(pb, write_chunk, w) < 0)
@@ -296,7 +371,7 @@ int bundle_create(ledger *l, const char *path, const char *since, const sync_opt
 		  bundle_info *info)
 {
 	git_repository *repo = ledger_repository(l);
-	oid_list pre = {0};
+	oid_list pre = {0}, objects = {0};
 	git_oid head;
 	char tmp[4200];
 	FILE *f = NULL;
@@ -308,7 +383,7 @@ int bundle_create(ledger *l, const char *path, const char *since, const sync_opt
 		return git_fail(_("reading the ledger head"));
 	git_oid_tostr(info->head, sizeof info->head, &head);
 	if ((rc = prerequisites(repo, &head, since, &pre)) ||
-	    (rc = count_bundle(repo, &head, &pre, info)))
+	    (rc = count_bundle(l, &head, &pre, info, &objects)))
 		goto done;
 	if ((rc = open_temp(path, tmp, sizeof tmp, &f)))
 		goto done;
@@ -316,7 +391,7 @@ int bundle_create(ledger *l, const char *path, const char *since, const sync_opt
 	if (write_header(f, repo, &head, &pre) != 0)
 		rc = error_set(ERR_IO, _("cannot write %s: %s"), tmp, strerror(errno));
 	if (rc == 0)
-		rc = write_pack(repo, &head, &pre, &w);
+		rc = write_pack(repo, &head, &pre, &objects, &w);
 	if (rc) {
 		fclose(f);
 		unlink(tmp);
@@ -330,6 +405,7 @@ int bundle_create(ledger *l, const char *path, const char *since, const sync_opt
 	info->bytes = stat(path, &st) == 0 ? (size_t)st.st_size : w.bytes;
 done:
 	oid_list_free(&pre);
+	oid_list_free(&objects);
 	return rc;
 }
 

@@ -973,8 +973,10 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 		git_oid_tostr(hex, sizeof hex, id);
 		return w->rc = w->merge_cb(path, hex, w->payload);
 	}
-	if (w->want && !w->want(path, w->payload))
+	if (w->want && !w->want(path, w->payload)) {
+		seen(w, id); /* listed, not read */
 		return 0;
+	}
 	/* a loose blob cut short would hang libgit2 (loose.h): read it here */
 	unsigned char *dir = &w->loose_dir[id->id[0]];
 	if (!*dir) {

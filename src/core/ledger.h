@@ -128,8 +128,10 @@ struct ledger_walk_more {
 	 * `more`).  Non-zero ends the walk and is its result. */
 	int (*merge)(ledger *l, struct git_commit *merge, ledger_walk_more *more);
 	/* Called on the walking thread with the id of every object the walk
-	 * read and found good, each after what lies below it: the files,
-	 * trees and commits a walk from the root reads are the whole history
+	 * read and found good (and of each added file `want` declined, not
+	 * read), each after what lies below it: the files, trees and commits
+	 * of a walk are the objects its range adds, from the root the whole
+	 * history
 	 * (a new device's first fetch lists what it lacks so: packcopy.h),
 	 * the trees of merge commits included when `merge` reads them with
 	 * ledger_merge_added given `more`.  May be NULL. */

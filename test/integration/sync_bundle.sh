@@ -68,6 +68,7 @@ expect_eq "show --json equal after the incremental import" "$(dev A show "$C" --
 dev B note "$C" "B: 现场复查预约" >/dev/null
 C2=$(dev B case new --form fencing --address "人民路88号工地")
 dev A note "$C" "A: 又一条记录" >/dev/null
+abase=$(git -C "$LA" rev-parse main) # A before its merges
 check "stock git bundle create (v2) from B" git -C "$LB" bundle create -q "$TMP/b1.bundle" main
 out=$(dev A bundle import "$TMP/b1.bundle")
 expect_match "A imports a stock v2 bundle (union merge)" "$out" '2 events received \(2 cases changed\).*merged'
@@ -84,6 +85,20 @@ expect_eq "show --json of B's case equal on A and B" "$(dev A show "$C2" --json)
 check "A syncs back to B through a bundle" dev A bundle create "$TMP/a4.bundle"
 dev B bundle import "$TMP/a4.bundle" >/dev/null
 expect_eq "A and B converge to the same head" "$(git -C "$LA" rev-parse main)" "$(git -C "$LB" rev-parse main)"
+# --since REF over merges: the pack lists what the range adds (the ledger's
+# walk, merges' own trees included); stock git, holding only the
+# prerequisite's history, fetches it and checks that nothing is missing
+out=$(dev A bundle create "$TMP/a5.bundle" --since "$abase" --json)
+expect_match "--since REF over merges: A's range holds merges" \
+	"$(git -C "$LA" rev-list --merges --count "$abase..main")" '^[1-9]'
+expect_eq "--since REF over merges: the summary counts the range" \
+	"$(printf '%s' "$out" | jq -c '[.commits, .prerequisites]')" "[$(git -C "$LA" rev-list --count "$abase..main"),1]"
+git init -q --bare "$TMP/upto.git"
+git -C "$TMP/upto.git" fetch -q "$LA" "$abase:refs/heads/main"
+check "--since REF over merges: stock git bundle verify" git -C "$TMP/upto.git" bundle verify "$TMP/a5.bundle"
+check "--since REF over merges: stock git fetches it" git -C "$TMP/upto.git" fetch -q "$TMP/a5.bundle" main:main
+expect_eq "--since REF over merges: ... to A's head" "$(git -C "$TMP/upto.git" rev-parse main)" "$(git -C "$LA" rev-parse main)"
+check "--since REF over merges: git fsck --strict" git -C "$TMP/upto.git" fsck --strict --no-dangling
 
 # --- refusals ------------------------------------------------------------------------------
 head_a=$(git -C "$LA" rev-parse main)
