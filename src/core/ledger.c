@@ -1238,7 +1238,7 @@ done:
  * above where it meets ours (chain_range) and then the merge.  libgit2's
  * revwalk went on past commits of equal commit time, which a clock ahead
  * used to give every later commit (ledger_committer): on such a ledger a
- * day's sync with a merge read the whole history (9 s, 577 MB at 100k
+ * day's sync with a merge read the whole history (9 s, 564 MB at 100k
  * cases) to count and index the day's commits. */
 static bool range_of(git_repository *repo, const git_oid *from, const git_oid *to,
 		     git_oid chain[CHAIN_MAX], size_t *n)
