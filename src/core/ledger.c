@@ -973,10 +973,8 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 		git_oid_tostr(hex, sizeof hex, id);
 		return w->rc = w->merge_cb(path, hex, w->payload);
 	}
-	if (w->want && !w->want(path, w->payload)) {
-		seen(w, id); /* listed, not read */
-		return 0;
-	}
+	if (w->want && !w->want(path, w->payload))
+		return 0; /* listed (compare_entry), not read */
 	/* a loose blob cut short would hang libgit2 (loose.h): read it here */
 	unsigned char *dir = &w->loose_dir[id->id[0]];
 	if (!*dir) {
@@ -991,8 +989,6 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 		else
 			error_prefix(rc, _("commit %s adds %s"), w->commit_hex, path);
 		free(data);
-		if (rc == 0)
-			seen(w, id);
 		return w->rc = rc;
 	}
 	if (git_blob_lookup(&b, w->l->repo, id) < 0)
@@ -1000,8 +996,6 @@ static int report_blob(struct walk_ctx *w, const char *path, const git_oid *id)
 	w->rc = w->cb(w->commit_hex, w->commit_time, path, git_blob_rawcontent(b),
 		      (size_t)git_blob_rawsize(b), w->payload);
 	git_blob_free(b);
-	if (w->rc == 0)
-		seen(w, id);
 	return w->rc;
 }
 
@@ -1021,8 +1015,13 @@ static int compare_entry(struct walk_ctx *w, const git_tree_entry *o, const git_
 	bool is_tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
 	if (o && (!is_tree || !same_mode))
 		return refuse_change(w, path, false);
-	if (!is_tree)
-		return report_blob(w, path, git_tree_entry_id(e));
+	if (!is_tree) {
+		/* a merge's files are its parents': listed on their side */
+		int r = report_blob(w, path, git_tree_entry_id(e));
+		if (r == 0 && !w->merge_cb)
+			seen(w, git_tree_entry_id(e));
+		return r;
+	}
 	git_tree *sub_new = NULL, *sub_old = NULL;
 	int rc = git_tree_lookup(&sub_new, w->l->repo, git_tree_entry_id(e));
 	if (rc == 0)

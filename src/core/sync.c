@@ -310,6 +310,8 @@ static int merge_added_file(const char *path, const char *blob, void *payload)
 			   "a merge may only join its parents"), m->hex, path);
 }
 
+/* ledger_walk_more.merge: checked on a validation walk's own thread, so
+ * the history is walked once. */
 static int check_merge_commit(ledger *l, git_commit *c, ledger_walk_more *more)
 {
 	struct merge_check m = {.n = git_commit_parentcount(c)};
@@ -330,13 +332,6 @@ static int check_merge_commit(ledger *l, git_commit *c, ledger_walk_more *more)
 	for (unsigned i = 0; i < m.n; i++)
 		git_tree_free(m.parents[i]);
 	return rc;
-}
-
-/* The merge check, on a validation walk's own thread (ledger_walk_more):
- * the history is walked once. */
-static int check_merge_hook(ledger *l, git_commit *c, ledger_walk_more *more)
-{
-	return check_merge_commit(l, c, more);
 }
 
 /* A new device's first fetch from a path hub: the hub's history, validated
@@ -383,7 +378,7 @@ static int validate_hub(void *payload, packcopy_seen_cb seen, void *seen_payload
 	}
 	if (h->ix && index_intake_start(&h->intake, h->ix, hub, h->tip) != 0)
 		error_clear(); /* indexed after, as usual */
-	ledger_walk_more more = {.merge = check_merge_hook, .seen = seen, .payload = seen_payload};
+	ledger_walk_more more = {.merge = check_merge_commit, .seen = seen, .payload = seen_payload};
 	int rc = walkpipe_run(hub, "", h->tip, 0, NULL, check_and_take, h, &more);
 	index_intake_end(h->intake, rc);
 	h->commits = more.commits;
@@ -402,7 +397,7 @@ static int validate_hub(void *payload, packcopy_seen_cb seen, void *seen_payload
  * (packcopy.h).  So they skip libgit2's second hash of each object. */
 int sync_validate(ledger *l, const char *base, const char *tip)
 {
-	ledger_walk_more more = {.merge = check_merge_hook};
+	ledger_walk_more more = {.merge = check_merge_commit};
 	return walkpipe_run(l, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, NULL, &more);
 }
 
@@ -1602,7 +1597,7 @@ static int hub_validate(ledger *hub, const char *base, const char *tip)
 	if (git_config_get_string_buf(&pinned, cfg, "fieldbook.trustRoot") < 0)
 		git_error_clear();
 	int rc = audit_push_open(hub, tip, pinned.size ? pinned.ptr : NULL, &p);
-	ledger_walk_more more = {.merge = check_merge_hook};
+	ledger_walk_more more = {.merge = check_merge_commit};
 	if (rc == 0)
 		rc = walkpipe_run(hub, base, tip, LEDGER_WALK_TRUSTED, NULL, check_added, p, &more);
 	int crc = audit_push_close(p, rc == 0, root, sizeof root);
