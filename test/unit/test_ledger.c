@@ -267,6 +267,38 @@ static void test_walk_lists_every_object_after_its_own(void **s)
 	ledger_free(l);
 }
 
+/* Appending on a packed ledger, which asks only the loose objects whether
+ * it holds what it writes: the same file again changes nothing (the same
+ * head), a file whose content the pack holds under another path is
+ * recorded, and stock git finds the ledger whole. */
+static void test_append_beside_packs(void **s)
+{
+	ledger *l;
+	char before[41], after[41], out[41], path[128], cmd[512];
+	assert_int_equal(ledger_open(&l, gitdir), 0);
+	assert_int_equal(ledger_head(l, before), 0);
+	path_of(5, path, sizeof path);
+	ledger_file again = {path, "{\"n\": 5}\n", 9};
+	ledger_author a = {"Test", "t@HZ01.fieldbook", 1795002000, 480};
+	assert_int_equal(ledger_append(l, &again, 1, &a, "the same again", out), 0);
+	assert_string_equal(out, before);
+	assert_int_equal(ledger_head(l, after), 0);
+	assert_string_equal(after, before);
+	const char *copy = "cases/2026/11/24/HZ01-20261124-abc123-9/events/e005.json";
+	ledger_file f = {copy, "{\"n\": 5}\n", 9};
+	assert_int_equal(ledger_append(l, &f, 1, &a, "a packed blob, elsewhere", out), 0);
+	assert_int_equal(ledger_head(l, after), 0);
+	assert_string_equal(after, out);
+	assert_string_not_equal(after, before);
+	ledger_free(l);
+	snprintf(cmd, sizeof cmd,
+		 "git --git-dir=%s fsck --strict --no-dangling --no-progress && "
+		 "test \"$(git --git-dir=%s show main:%s)\" = '{\"n\": 5}' && "
+		 "test \"$(git --git-dir=%s rev-parse main~1)\" = %s",
+		 gitdir, gitdir, copy, gitdir, before);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +307,8 @@ int main(void)
 		cmocka_unit_test(test_whole_walk_reads_ahead),
 		cmocka_unit_test(test_overlapping_walks),
 		cmocka_unit_test(test_walk_lists_every_object_after_its_own),
+		/* after the walk's test: its file repeats content the walk lists again */
+		cmocka_unit_test(test_append_beside_packs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
