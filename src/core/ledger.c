@@ -5,6 +5,7 @@
 #include "error.h"
 #include "i18n.h"
 #include "loose.h"
+#include "packhint.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -33,6 +34,7 @@ struct ledger {
 	void *sign_payload;
 	int advice;     /* ADVICE_*: how far its packs' maps were told reads are random */
 	int advice_tries;
+	packhint *hints; /* its pack indexes, for point reads; NULL: none */
 };
 
 void ledger_set_signer(ledger *l, ledger_sign_cb cb, void *payload)
@@ -113,9 +115,11 @@ int ledger_create(const char *path)
  * two thirds of what that note read from the index.  What an append
  * writes is new by construction (an event names itself; the trees and the
  * commit hold it), so while this thread appends, the packs answer "not
- * here" without looking.  Should an append write a file the packs hold
- * already (the same event appended again), the loose copy is a duplicate
- * that git accepts, and prune-packed removes.  Photos ask on their own
+ * here" without looking (the refresh in between stays: a read that
+ * misses needs it, to find a pack that arrived since the database was
+ * opened).  Should an append write a file the packs hold already (the
+ * same event appended again), the loose copy is a duplicate that git
+ * accepts, and prune-packed removes.  Photos ask on their own
  * (write_loose_stored). */
 static _Thread_local bool appending;
 
@@ -130,12 +134,6 @@ static int packs_freshen(git_odb_backend *b, const git_oid *id)
 	return appending ? GIT_ENOTFOUND : packs->freshen(packs, id);
 }
 
-static int packs_refresh(git_odb_backend *b)
-{
-	git_odb_backend *packs = ((struct packs_backend *)b)->packs;
-	return appending ? 0 : packs->refresh(packs);
-}
-
 static void packs_free(git_odb_backend *b)
 {
 	git_odb_backend *packs = ((struct packs_backend *)b)->packs;
@@ -143,8 +141,7 @@ static void packs_free(git_odb_backend *b)
 	free(b);
 }
 
-/* libgit2's pack backend for dir, its freshen and refresh steered by
- * `appending`.  Its other members are its own: each takes the backend it
+/* libgit2's pack backend for dir, its freshen steered by `appending`.  Its other members are its own: each takes the backend it
  * belongs to, which they are given. */
 #define FORWARD(ret, name, params, args)                                         \
 	static ret packs_##name params                                           \
@@ -171,6 +168,7 @@ FORWARD(int, writepack,
 	 void *payload),
 	(w, packs, odb, cb, payload))
 FORWARD(int, writemidx, (git_odb_backend *b), (packs))
+FORWARD(int, refresh, (git_odb_backend *b), (packs))
 #undef FORWARD
 
 static int packs_backend_new(git_odb_backend **out, const char *dir)
@@ -274,36 +272,6 @@ enum {
 };
 #define ADVICE_TRIES 4 /* point reads after which a pack never read is left alone */
 
-/* Bring into the page cache the start of each pack index in dir/pack: the
- * pages the lookup of an id of zeros touches (the header, and a binary
- * search in the first 1/256 of the ids, about 1/256 of the file), with
- * read-ahead off on our descriptor, so that libgit2's first faults on the
- * mapped index find them and read nothing around them.  (A plain read()
- * left read-ahead marks, which the mapped faults then followed.) */
-static void read_index_heads(const char *dir)
-{
-	char path[4400];
-	snprintf(path, sizeof path, "%s/pack", dir);
-	DIR *d = opendir(path);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "pack-", 5) != 0 || !util_ends_with(e->d_name, ".idx"))
-			continue;
-		snprintf(path, sizeof path, "%s/pack/%s", dir, e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		struct stat st;
-		if (fd < 0)
-			continue; /* libgit2 will say what is wrong with it */
-		if (fstat(fd, &st) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0) {
-			off_t len = st.st_size / 256 + 8192;
-			posix_fadvise(fd, 0, len, POSIX_FADV_WILLNEED);
-		}
-		close(fd);
-	}
-	if (d)
-		closedir(d);
-}
-
 /* advise_pack_maps(advice) unless a whole-history walk runs: then 3, as
  * if every map were seen, since the walk's end advises them all. */
 static int advise_unless_walking(int advice)
@@ -315,9 +283,10 @@ static int advise_unless_walking(int advice)
  * one fault, then advise the maps.  The lookups go to a database of the
  * packs alone (libgit2 shares an open pack and its maps between
  * databases): looking up an id of zeros maps every pack index and touches
- * only its first pages, read beforehand without read-around
- * (read_index_heads: at 100k cases a cold first note then reads 10 MB
- * instead of 18, in 24 ms instead of 34); reading the header of the
+ * only the pages its search visits, asked for beforehand on a descriptor
+ * without read-around (packhint_open; reading the first 1/256 of the
+ * index so brought a cold first note at 100k cases from 18 MB read and
+ * 34 ms to 10 MB and 24 ms); reading the header of the
  * format marker, which every commit's tree holds, maps the pack that holds
  * the history's start (the large one: smaller, later packs fit in one
  * read-around), unless a pack is mapped already. */
@@ -335,12 +304,13 @@ static void point_reads_begin(ledger *l)
 	snprintf(dir, sizeof dir, "%sobjects", git_repository_path(l->repo));
 	if (git_odb_new(&packs) == 0 && git_odb_backend_pack(&b, dir) == 0 &&
 	    add_backend(packs, b, 1)) {
-		read_index_heads(dir);
+		if (!l->hints)
+			l->hints = packhint_open(dir);
 		low.id[GIT_OID_RAWSZ - 1] = 1; /* libgit2 answers the zero id itself */
 		git_odb_exists(packs, &low);
 		seen = advise_unless_walking(MADV_RANDOM);
 		if (seen == 1 && git_odb_hash(&start, marker, sizeof marker - 1, GIT_OBJECT_BLOB) == 0 &&
-		    git_odb_read_header(&len, &type, packs, &start) == 0)
+		    (packhint_object(l->hints, &start), git_odb_read_header(&len, &type, packs, &start) == 0))
 			seen = advise_unless_walking(MADV_RANDOM);
 	}
 	git_odb_free(packs);
@@ -361,6 +331,57 @@ static void point_reads_end(ledger *l)
 struct ledger_whole_read {
 	git_odb *saved; /* the database to put back, or NULL: kept as it was */
 };
+
+/* Before libgit2 looks up id for a point read: unless it is loose, the
+ * pages of the pack indexes its search will touch are asked for at once
+ * (packhint.h).  A stat() when the ledger has a large pack. */
+static void hint(ledger *l, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1], path[4200];
+	struct stat st;
+	if (!l->hints)
+		return;
+	git_oid_tostr(hex, sizeof hex, id);
+	snprintf(path, sizeof path, "%sobjects/%.2s/%s", git_repository_path(l->repo), hex, hex + 2);
+	if (stat(path, &st) != 0)
+		packhint_lookup(l->hints, id);
+}
+
+/* git_tree_entry_bypath, each tree on the way hinted before it is looked
+ * up: 0 and *out (caller frees), or negative (absent, or unreadable). */
+static int entry_bypath(ledger *l, const git_tree *root, const char *path, git_tree_entry **out)
+{
+	const git_tree *at = root;
+	git_tree *owned = NULL;
+	int rc = GIT_ENOTFOUND;
+	for (const char *p = path;;) {
+		size_t len = strcspn(p, "/");
+		char name[256];
+		if (len == 0 || len >= sizeof name)
+			break;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		const git_tree_entry *e = git_tree_entry_byname(at, name);
+		bool tree = e && git_tree_entry_type(e) == GIT_OBJECT_TREE;
+		if (e && (p[len] == '\0' || (tree && !strcmp(p + len, "/")))) {
+			rc = git_tree_entry_dup(out, e);
+			break;
+		}
+		git_tree *sub = NULL;
+		if (!tree)
+			break;
+		hint(l, git_tree_entry_id(e));
+		if ((rc = git_tree_lookup(&sub, l->repo, git_tree_entry_id(e))) < 0)
+			break;
+		rc = GIT_ENOTFOUND;
+		git_tree_free(owned);
+		owned = sub;
+		at = sub;
+		p += len + 1;
+	}
+	git_tree_free(owned);
+	return rc;
+}
 
 void *ledger_packs_first(void *repository)
 {
@@ -434,6 +455,7 @@ void ledger_free(ledger *l)
 	if (l->lock_fd >= 0)
 		close(l->lock_fd);
 	git_repository_free(l->repo);
+	packhint_free(l->hints);
 	free(l);
 }
 
@@ -461,8 +483,10 @@ static int head_tree(ledger *l, git_commit **commit, git_tree **tree)
 	int rc = git_reference_name_to_id(&oid, l->repo, LEDGER_REF);
 	if (rc == GIT_ENOTFOUND)
 		return 0;
+	if (rc == 0)
+		hint(l, &oid);
 	if (rc < 0 || git_commit_lookup(commit, l->repo, &oid) < 0 ||
-	    git_commit_tree(tree, *commit) < 0)
+	    (hint(l, git_commit_tree_id(*commit)), git_commit_tree(tree, *commit) < 0))
 		return git_fail(_("reading the ledger head"));
 	return 0;
 }
@@ -475,8 +499,8 @@ static int commit_tree_at(ledger *l, const char *commit, git_commit **c, git_tre
 	if (!commit)
 		return head_tree(l, c, t);
 	point_reads_begin(l);
-	if (git_oid_fromstr(&oid, commit) < 0 || git_commit_lookup(c, l->repo, &oid) < 0 ||
-	    git_commit_tree(t, *c) < 0)
+	if (git_oid_fromstr(&oid, commit) < 0 || (hint(l, &oid), git_commit_lookup(c, l->repo, &oid) < 0) ||
+	    (hint(l, git_commit_tree_id(*c)), git_commit_tree(t, *c) < 0))
 		return git_fail(commit);
 	return 0;
 }
@@ -529,7 +553,7 @@ static bool entry_id_at(ledger *l, const char *commit, const char *path, git_oid
 	point_reads_begin(l);
 	bool ok = git_oid_fromstr(&id, commit) == 0 && git_commit_lookup(&c, l->repo, &id) == 0 &&
 		  git_commit_tree(&t, c) == 0;
-	if (ok && git_tree_entry_bypath(&e, t, path) == 0)
+	if (ok && entry_bypath(l, t, path, &e) == 0)
 		git_oid_cpy(out, git_tree_entry_id(e));
 	git_tree_entry_free(e);
 	git_tree_free(t);
@@ -553,8 +577,8 @@ int ledger_list_at(ledger *l, const char *commit, const char *dir, char ***names
 	int rc = commit_tree_at(l, commit, &c, &t);
 	if (rc)
 		return rc;
-	if (t && git_tree_entry_bypath(&e, t, dir) == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-	    git_tree_lookup(&sub, l->repo, git_tree_entry_id(e)) == 0) {
+	if (t && entry_bypath(l, t, dir, &e) == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    (hint(l, git_tree_entry_id(e)), git_tree_lookup(&sub, l->repo, git_tree_entry_id(e)) == 0)) {
 		size_t count = git_tree_entrycount(sub);
 		*names = calloc(count ? count : 1, sizeof **names);
 		for (size_t i = 0; *names && i < count; i++)
@@ -580,7 +604,7 @@ int ledger_read_at(ledger *l, const char *commit, const char *path, char **data,
 	int rc = commit_tree_at(l, commit, &c, &t);
 	if (rc)
 		return rc;
-	if (!t || git_tree_entry_bypath(&e, t, path) < 0) {
+	if (!t || entry_bypath(l, t, path, &e) < 0) {
 		rc = error_set(ERR_NOTFOUND, _("not in the ledger: %s"), path);
 		goto done;
 	}
@@ -624,7 +648,7 @@ bool ledger_exists(ledger *l, const char *path)
 	git_tree_entry *e = NULL;
 	if (head_tree(l, &c, &t) || !t)
 		return false;
-	bool found = git_tree_entry_bypath(&e, t, path) == 0;
+	bool found = entry_bypath(l, t, path, &e) == 0;
 	git_tree_entry_free(e);
 	git_tree_free(t);
 	git_commit_free(c);
@@ -640,7 +664,7 @@ static int plan_updates(ledger *l, git_tree *base, const ledger_file *files,
 	*nups = 0;
 	for (size_t i = 0; i < n; i++) {
 		git_tree_entry *e = NULL;
-		if (base && git_tree_entry_bypath(&e, base, files[i].path) == 0) {
+		if (base && entry_bypath(l, base, files[i].path, &e) == 0) {
 			int same = git_oid_equal(git_tree_entry_id(e), &blobs[i]);
 			git_tree_entry_free(e);
 			if (same)
@@ -657,7 +681,6 @@ static int plan_updates(ledger *l, git_tree *base, const ledger_file *files,
 		};
 		(*nups)++;
 	}
-	(void)l;
 	return 0;
 }
 

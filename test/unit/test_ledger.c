@@ -299,6 +299,35 @@ static void test_append_beside_packs(void **s)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A pack that arrives while a ledger handle is open (another process's
+ * sync) holds the new head: appending through the handle still finds it
+ * (libgit2 looks at the pack directory again when an object is missing). */
+static void test_append_after_a_pack_arrives(void **s)
+{
+	ledger *l;
+	char head[41], out[41], cmd[1024];
+	assert_int_equal(ledger_open(&l, gitdir), 0);
+	assert_int_equal(ledger_head(l, head), 0);
+	assert_true(ledger_exists(l, "cases/2026/11/24/HZ01-20261124-abc123-9/events/e005.json"));
+	snprintf(cmd, sizeof cmd,
+		 "c=$(git --git-dir=%s commit-tree main^{tree} -p main -m elsewhere) && "
+		 "git --git-dir=%s update-ref refs/heads/main $c && "
+		 "git --git-dir=%s repack -d -q && git --git-dir=%s prune-packed && "
+		 "test -z \"$(find %s/objects -path '*/objects/[0-9a-f][0-9a-f]/*' -type f)\"",
+		 gitdir, gitdir, gitdir, gitdir, gitdir);
+	assert_int_equal(system(cmd), 0);
+	ledger_file f = {"cases/2026/11/24/HZ01-20261124-abc123-9/events/e006.json", "{}\n", 3};
+	ledger_author a = {"Test", "t@HZ01.fieldbook", 1795003000, 480};
+	assert_int_equal(ledger_append(l, &f, 1, &a, "after the pack", out), 0);
+	ledger_free(l);
+	snprintf(cmd, sizeof cmd,
+		 "test \"$(git --git-dir=%s log -1 --format=%%s main~1)\" = elsewhere && "
+		 "test \"$(git --git-dir=%s rev-parse main~2)\" = %s && "
+		 "git --git-dir=%s fsck --strict --no-dangling --no-progress",
+		 gitdir, gitdir, head, gitdir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_walk_lists_every_object_after_its_own),
 		/* after the walk's test: its file repeats content the walk lists again */
 		cmocka_unit_test(test_append_beside_packs),
+		cmocka_unit_test(test_append_after_a_pack_arrives),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
