@@ -105,6 +105,17 @@ expect_match "and the rewritten commits are flagged (filter-branch drops their s
 tamper nosig "git rm -q --cached --ignore-unmatch $ev.sig"
 expect_match "a .sig removed is flagged" "$(cat "$TMP/nosig.out")" "no signature \(.sig file missing\)"
 expect_eq "and verify fails" "$(tail -1 "$TMP/nosig.out")" 1
+verdict_of_ev() { "$FB" --home "$W/$1" show "$C" --json | jq -r --arg p "$ev" '.timeline[] | select(.path == $p) | .verdict'; }
+expect_match "the device shows that event flagged" "$(verdict_of_ev nosig)" "no signature"
+# the .sig comes back in a later commit (stock git): the device's index
+# attaches it to its event and checks the event again
+R="$W/nosig/ledger.git"
+blob=$(git -C "$R" hash-object -w "$TMP/e.json.sig")
+GIT_INDEX_FILE="$TMP/late.idx" git -C "$R" read-tree main
+GIT_INDEX_FILE="$TMP/late.idx" git -C "$R" update-index --add --cacheinfo "100644,$blob,$ev.sig"
+late=$(git -C "$R" -c user.name=t -c user.email=t@t commit-tree "$(GIT_INDEX_FILE="$TMP/late.idx" git -C "$R" write-tree)" -p main -m "the signature, late")
+git -C "$R" update-ref refs/heads/main "$late"
+expect_eq "a .sig that arrives later: the event verifies again" "$(verdict_of_ev nosig)" "ok"
 
 # a device that indexed the true history refuses a rewritten one
 cp -a "$W/audit" "$W/audit2"

@@ -640,9 +640,10 @@ static void test_newer_schema_is_refused(void **state)
 	assert_non_null(strstr(error_last(), "newer fieldbook"));
 }
 
-/* An index written by the schema before (4: status lists looked up each
- * case's row) is upgraded on open: the same lists, now from one covering
- * index, and the query plan says so. */
+/* An index written by an earlier schema (4: status lists looked up each
+ * case's row; events had an index by path) is upgraded on open: the same
+ * lists, now from one covering index, and the query plan says so; the
+ * index by path is gone (6: lookups by path go through the event's id). */
 static void test_schema_4_is_upgraded(void **state)
 {
 	struct fx *f = *state;
@@ -658,7 +659,8 @@ static void test_schema_4_is_upgraded(void **state)
 	index_free(f->ix);
 	f->ix = NULL;
 	snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'DROP INDEX cases_status; CREATE INDEX cases_status"
-		 " ON cases(status, deadline); PRAGMA user_version = 4'", f->db);
+		 " ON cases(status, deadline); CREATE INDEX events_path ON events(path);"
+		 " PRAGMA user_version = 4'", f->db);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(index_open(&f->ix, f->db), 0);
 	assert_int_equal(index_case_list(f->ix, "ordered", NULL, "2026-12-01", &l), 0);
@@ -667,7 +669,9 @@ static void test_schema_4_is_upgraded(void **state)
 	assert_string_equal(after, before);
 	free(before);
 	free(after);
-	snprintf(cmd, sizeof cmd, "test \"$(sqlite3 '%s' 'PRAGMA user_version')\" = 5", f->db);
+	snprintf(cmd, sizeof cmd, "test \"$(sqlite3 '%s' 'PRAGMA user_version')\" = 6 && "
+		 "test \"$(sqlite3 '%s' \"SELECT count(*) FROM sqlite_master WHERE name = 'events_path'\")\" = 0",
+		 f->db, f->db);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'EXPLAIN QUERY PLAN SELECT id, address FROM cases"
 		 " WHERE status = \"ordered\" ORDER BY opened_at DESC, id DESC' |"
