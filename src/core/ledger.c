@@ -100,13 +100,6 @@ int ledger_create(const char *path)
 	return rc;
 }
 
-/* libgit2 asks the packs for an object before the loose files, and each
- * question is a binary search of a pack index (108 MB at 100k cases),
- * whose pages the process then maps.  What a day's work reads, recent
- * events and what a sync brings, is loose until a repack: looking there
- * first costs one stat() for a packed object and spares those pages.  A
- * walk of the whole history reads mostly packed objects, and there the
- * stat()s are the waste: it asks the packs first (ledger_walk_added). */
 /* Before it writes an object, libgit2 asks every backend whether it has it
  * already (git_odb_write's "freshen"), and when none has, refreshes the
  * packs and asks again.  For the packs each question is a binary search of
@@ -141,8 +134,8 @@ static void packs_free(git_odb_backend *b)
 	free(b);
 }
 
-/* libgit2's pack backend for dir, its freshen steered by `appending`.  Its other members are its own: each takes the backend it
- * belongs to, which they are given. */
+/* The other members are libgit2's own, given the backend they belong to
+ * (whose database is the wrapper's). */
 #define FORWARD(ret, name, params, args)                                         \
 	static ret packs_##name params                                           \
 	{                                                                        \
@@ -171,6 +164,7 @@ FORWARD(int, writemidx, (git_odb_backend *b), (packs))
 FORWARD(int, refresh, (git_odb_backend *b), (packs))
 #undef FORWARD
 
+/* libgit2's pack backend for dir, its freshen steered by `appending`. */
 static int packs_backend_new(git_odb_backend **out, const char *dir)
 {
 	git_odb_backend *packs = NULL;
@@ -190,6 +184,13 @@ static int packs_backend_new(git_odb_backend **out, const char *dir)
 	return 0;
 }
 
+/* libgit2 asks the packs for an object before the loose files, and each
+ * question is a binary search of a pack index (108 MB at 100k cases),
+ * whose pages the process then maps.  What a day's work reads, recent
+ * events and what a sync brings, is loose until a repack: looking there
+ * first costs one stat() for a packed object and spares those pages.  A
+ * walk of the whole history reads mostly packed objects, and there the
+ * stat()s are the waste: it asks the packs first (ledger_walk_added). */
 /* Add a backend to odb, which then owns it; freed when it cannot. */
 static bool add_backend(git_odb *odb, git_odb_backend *b, int priority)
 {
@@ -347,6 +348,22 @@ static void hint(ledger *l, const git_oid *id)
 		packhint_lookup(l->hints, id);
 }
 
+static int lookup_tree(ledger *l, const git_oid *id, git_tree **out)
+{
+	hint(l, id);
+	return git_tree_lookup(out, l->repo, id);
+}
+
+/* The commit `id` and its tree, each hinted before it is looked up. */
+static int lookup_commit_tree(ledger *l, const git_oid *id, git_commit **c, git_tree **t)
+{
+	hint(l, id);
+	if (git_commit_lookup(c, l->repo, id) < 0)
+		return -1;
+	hint(l, git_commit_tree_id(*c));
+	return git_commit_tree(t, *c) < 0 ? -1 : 0;
+}
+
 /* git_tree_entry_bypath, each tree on the way hinted before it is looked
  * up: 0 and *out (caller frees), or negative (absent, or unreadable). */
 static int entry_bypath(ledger *l, const git_tree *root, const char *path, git_tree_entry **out)
@@ -368,10 +385,7 @@ static int entry_bypath(ledger *l, const git_tree *root, const char *path, git_t
 			break;
 		}
 		git_tree *sub = NULL;
-		if (!tree)
-			break;
-		hint(l, git_tree_entry_id(e));
-		if ((rc = git_tree_lookup(&sub, l->repo, git_tree_entry_id(e))) < 0)
+		if (!tree || (rc = lookup_tree(l, git_tree_entry_id(e), &sub)) < 0)
 			break;
 		rc = GIT_ENOTFOUND;
 		git_tree_free(owned);
@@ -483,10 +497,7 @@ static int head_tree(ledger *l, git_commit **commit, git_tree **tree)
 	int rc = git_reference_name_to_id(&oid, l->repo, LEDGER_REF);
 	if (rc == GIT_ENOTFOUND)
 		return 0;
-	if (rc == 0)
-		hint(l, &oid);
-	if (rc < 0 || git_commit_lookup(commit, l->repo, &oid) < 0 ||
-	    (hint(l, git_commit_tree_id(*commit)), git_commit_tree(tree, *commit) < 0))
+	if (rc < 0 || lookup_commit_tree(l, &oid, commit, tree) < 0)
 		return git_fail(_("reading the ledger head"));
 	return 0;
 }
@@ -499,8 +510,7 @@ static int commit_tree_at(ledger *l, const char *commit, git_commit **c, git_tre
 	if (!commit)
 		return head_tree(l, c, t);
 	point_reads_begin(l);
-	if (git_oid_fromstr(&oid, commit) < 0 || (hint(l, &oid), git_commit_lookup(c, l->repo, &oid) < 0) ||
-	    (hint(l, git_commit_tree_id(*c)), git_commit_tree(t, *c) < 0))
+	if (git_oid_fromstr(&oid, commit) < 0 || lookup_commit_tree(l, &oid, c, t) < 0)
 		return git_fail(commit);
 	return 0;
 }
@@ -551,8 +561,7 @@ static bool entry_id_at(ledger *l, const char *commit, const char *path, git_oid
 	git_tree_entry *e = NULL;
 	memset(out, 0, sizeof *out);
 	point_reads_begin(l);
-	bool ok = git_oid_fromstr(&id, commit) == 0 && git_commit_lookup(&c, l->repo, &id) == 0 &&
-		  git_commit_tree(&t, c) == 0;
+	bool ok = git_oid_fromstr(&id, commit) == 0 && lookup_commit_tree(l, &id, &c, &t) == 0;
 	if (ok && entry_bypath(l, t, path, &e) == 0)
 		git_oid_cpy(out, git_tree_entry_id(e));
 	git_tree_entry_free(e);
@@ -578,7 +587,7 @@ int ledger_list_at(ledger *l, const char *commit, const char *dir, char ***names
 	if (rc)
 		return rc;
 	if (t && entry_bypath(l, t, dir, &e) == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-	    (hint(l, git_tree_entry_id(e)), git_tree_lookup(&sub, l->repo, git_tree_entry_id(e)) == 0)) {
+	    lookup_tree(l, git_tree_entry_id(e), &sub) == 0) {
 		size_t count = git_tree_entrycount(sub);
 		*names = calloc(count ? count : 1, sizeof **names);
 		for (size_t i = 0; *names && i < count; i++)
