@@ -85,6 +85,7 @@ static void add_search(struct pages *p, uint32_t lo, uint32_t hi, uint32_t rank)
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		add_page(p, IDS_AT + (off_t)mid * ID_SIZE);
+		add_page(p, IDS_AT + (off_t)mid * ID_SIZE + ID_SIZE - 1); /* across a page */
 		if (mid < rank)
 			lo = mid + 1;
 		else
@@ -115,9 +116,10 @@ static void hint_one(const struct pack_index *x, const unsigned char *id)
 	struct pages p = {.n = 0};
 	add_search(&p, lo, hi, first);
 	add_search(&p, lo, hi, last);
-	for (off_t at = IDS_AT + (off_t)first * ID_SIZE; at < IDS_AT + (off_t)last * ID_SIZE + ID_SIZE;
-	     at += PAGE)
-		add_page(&p, at);
+	off_t from = (IDS_AT + (off_t)first * ID_SIZE) / PAGE;
+	off_t to = (IDS_AT + (off_t)last * ID_SIZE + ID_SIZE - 1) / PAGE;
+	for (off_t page = from; page <= to; page++)
+		add_page(&p, page * PAGE);
 	/* the offset of the entry found */
 	off_t offsets = IDS_AT + (off_t)n * (ID_SIZE + 4);
 	add_page(&p, offsets + (off_t)first * 4);

@@ -153,6 +153,8 @@ static int search_pages(const unsigned char *idx, const unsigned char *id, size_
 		uint32_t mi = (lo + hi) / 2;
 		size_t at = 8 + 1024 + (size_t)mi * 20;
 		pages[count++] = at / PAGE;
+		if ((at + 19) / PAGE != at / PAGE) /* an id across two pages */
+			pages[count++] = (at + 19) / PAGE;
 		int cmp = memcmp(idx + at, id, 20);
 		if (cmp == 0) {
 			pages[count++] = (8 + 1024 + (size_t)n * 24 + (size_t)mi * 4) / PAGE;
