@@ -921,25 +921,42 @@ static int send_rest(copy_ctx *c)
 	return rc;
 }
 
-/* Whether repo's objects are all in its own packs: no loose object, no
- * alternates (whose objects libgit2 would read too). */
-static bool packed_only(git_repository *repo)
+/* Whether meanwhile's walk may read repo's objects with libgit2: no
+ * alternates (whose objects libgit2 would read too), and every loose
+ * object a whole zlib stream (loose.h: libgit2 1.5 never returns from
+ * reading one cut short).  A hub that devices have pushed to since its
+ * last repack holds loose objects; checking them costs one read each
+ * (inflating a stored photo is a copy), where the usual path walks the
+ * history once more (a first fetch of 1k cases with 1,000 loose objects
+ * on the hub took 2.1 s against 1.2 s for a packed hub).  On the first
+ * object that is not whole: false, and the usual path names it. */
+static bool walk_safe(git_repository *repo)
 {
 	char path[4400];
 	snprintf(path, sizeof path, "%sobjects/info/alternates", git_repository_path(repo));
 	if (access(path, F_OK) == 0)
 		return false;
-	bool none = true;
-	for (int i = 0; none && i < 256; i++) {
+	bool whole = true;
+	for (int i = 0; whole && i < 256; i++) {
 		snprintf(path, sizeof path, "%sobjects/%02x", git_repository_path(repo), i);
 		DIR *d = opendir(path);
 		struct dirent *e;
-		while (none && d && (e = readdir(d)))
-			none = e->d_name[0] == '.';
+		while (whole && d && (e = readdir(d))) {
+			char file[4700], type[8], *data = NULL;
+			size_t len = 0;
+			if (strlen(e->d_name) != GIT_OID_HEXSZ - 2)
+				continue; /* ".", "..", a writer's temporary file */
+			snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+			int rc = loose_read(file, true, &data, &len, type);
+			free(data);
+			whole = rc == 0 || rc == 1; /* 1: gone meanwhile (a repack) */
+			if (!whole)
+				error_clear();
+		}
 		if (d)
 			closedir(d);
 	}
-	return none;
+	return whole;
 }
 
 /* packcopy_seen_cb: meanwhile's walk lists what the receiver lacks. */
@@ -958,10 +975,11 @@ int packcopy_run(git_repository *src, git_repository *dst, const git_oid *tip,
 	int rc = git_repository_odb(&c.dst_odb, dst) < 0 ? git_fail(_("opening objects")) : 0;
 	if (rc == 0 && o->first && !o->trusted)
 		c.early = early_start(src, dst, o);
-	/* a first fetch from a sender whose objects are all packed: the
-	 * caller's validation walks the history and lists it as it goes */
+	/* a first fetch from a sender whose objects libgit2 may read
+	 * (walk_safe): the caller's validation walks the history and lists
+	 * it as it goes */
 	bool listed = false;
-	if (rc == 0 && c.early && o->meanwhile && packed_only(src)) {
+	if (rc == 0 && c.early && o->meanwhile && walk_safe(src)) {
 		rc = o->meanwhile(o->meanwhile_payload, on_seen, &c);
 		rc = rc ? rc : c.seen_rc;
 		listed = c.m.n > 0;

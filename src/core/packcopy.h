@@ -50,11 +50,13 @@ typedef struct {
 	 * likely take whole, are indexed while we find what it lacks. */
 	bool first;
 	/* With first: called on this thread while the sender's packs are still
-	 * being indexed, when no object it reads can be loose (a loose object
-	 * cut short would hang libgit2, see loose.h).  Sync validates the
+	 * being indexed, when no object it reads can be a loose object cut
+	 * short (which would hang libgit2, see loose.h).  Sync validates the
 	 * sender's whole history there, from `tip`.  Its non-zero result ends
 	 * the copy: nothing is taken.  May be NULL.
-	 *   - When the sender holds no loose objects at all, it is called
+	 *   - When every loose object of the sender is whole (each is read
+	 *     once to know: a hub devices have pushed to holds many) and it
+	 *     has no alternates, it is called
 	 *     first, with `seen`: its walk must pass seen(id, seen_payload)
 	 *     every object it reads, each after those below it, and that list
 	 *     is what the receiver lacks (a walk of its own would read every

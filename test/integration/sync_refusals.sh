@@ -193,6 +193,41 @@ expect_eq "two packs: the unreachable objects did not" \
 	"$(count_present "$TMP/F/ledger.git" "$(cat "$TMP/two.git.junk")")" 0
 expect_eq "two packs: the device lists the hub's cases" "$(dev F list --json)" "$(dev E list --json)"
 
+# a hub that devices have pushed to since its last repack: a pack and loose
+# objects.  Each loose object is read once, whole, before the walk that
+# validates the history reads them with libgit2 (which never returns from
+# one cut short); the new device takes the history as it is
+loose_hub() {
+	rm -rf "$1" && git init -q --bare "$1"
+	git -C "$TMP/hub.git" push -q "$1" main~2:refs/heads/main
+	git -C "$1" repack -q -a -d
+	git -C "$TMP/hub.git" push -q --receive-pack='git -c receive.unpackLimit=100000 receive-pack' "$1" main:main
+}
+loose_hub "$TMP/loose.git"
+nloose=$(find "$TMP/loose.git/objects" -path '*/objects/[0-9a-f][0-9a-f]/*' -type f | wc -l)
+check "loose hub: the hub holds a pack and loose objects" test "$nloose" -gt 10
+dev G init --officer 3101-0007 --name 吴九 --unit HZ01 >/dev/null
+out=$(dev G sync "$TMP/loose.git" --no-push --json); rc=$?
+expect_eq "loose hub: a new device takes the hub's history" "$rc" 0
+expect_eq "loose hub: ... as it is" "$(git -C "$TMP/G/ledger.git" rev-parse main)" "$good"
+check "loose hub: git fsck --strict on the new device" git -C "$TMP/G/ledger.git" fsck --strict --no-dangling
+expect_eq "loose hub: the summary counts the hub's commits" "$(echo "$out" | jq .commits_received)" \
+	"$(git -C "$TMP/loose.git" rev-list --count main)"
+expect_eq "loose hub: the device lists the hub's cases" "$(dev G list --json)" "$(dev E list --json)"
+# one of its loose event files cut short: refused, named, in bounded time
+loose_hub "$TMP/loose2.git"
+cut=$(git -C "$TMP/loose2.git" rev-parse "main:$(git -C "$TMP/loose2.git" diff-tree -r --name-only --no-commit-id main~1 main | grep '/events/.*json$' | head -1)")
+cutf="$TMP/loose2.git/objects/${cut:0:2}/${cut:2}"
+check "loose hub: that event file is loose on the hub" test -f "$cutf"
+chmod u+w "$cutf"; truncate -s $(($(stat -c %s "$cutf") / 2)) "$cutf"
+dev H init --officer 3101-0008 --name 郑十 --unit HZ01 >/dev/null
+hstart=$(git -C "$TMP/H/ledger.git" rev-parse main)
+out=$(timeout 60 "$FB" --home "$TMP/H" sync "$TMP/loose2.git" --no-push 2>&1); rc=$?
+expect_eq "loose hub: a loose object cut short is refused (not a hang)" "$rc" 1
+expect_match "loose hub: the message names the object, the file and the damage" "$out" \
+	"object $cut from .*loose2.git/objects/${cut:0:2}/${cut:2} cannot be taken: .*cut short"
+expect_eq "loose hub: the new device did not move" "$(git -C "$TMP/H/ledger.git" rev-parse main)" "$hstart"
+
 # history rewritten on the hub: the client remembers what it saw
 reset_clone "$good"
 tgit reset -q --hard HEAD~1
