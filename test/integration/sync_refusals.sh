@@ -227,6 +227,18 @@ expect_eq "loose hub: a loose object cut short is refused (not a hang)" "$rc" 1
 expect_match "loose hub: the message names the object, the file and the damage" "$out" \
 	"object $cut from .*loose2.git/objects/${cut:0:2}/${cut:2} cannot be taken: .*cut short"
 expect_eq "loose hub: the new device did not move" "$(git -C "$TMP/H/ledger.git" rev-parse main)" "$hstart"
+# ... and its newest root tree cut short: the walk of any path would read it
+# with libgit2; refused before that, named
+loose_hub "$TMP/loose3.git"
+cut=$(git -C "$TMP/loose3.git" rev-parse "main^{tree}")
+cutf="$TMP/loose3.git/objects/${cut:0:2}/${cut:2}"
+check "loose hub: the newest root tree is loose on the hub" test -f "$cutf"
+chmod u+w "$cutf"; truncate -s $(($(stat -c %s "$cutf") / 2)) "$cutf"
+out=$(timeout 60 "$FB" --home "$TMP/H" sync "$TMP/loose3.git" --no-push 2>&1); rc=$?
+expect_eq "loose hub: a loose tree cut short is refused (not a hang)" "$rc" 1
+expect_match "loose hub: ... named" "$out" \
+	"object $cut from .*loose3.git/objects/${cut:0:2}/${cut:2} cannot be taken: .*cut short"
+expect_eq "loose hub: the new device still did not move" "$(git -C "$TMP/H/ledger.git" rev-parse main)" "$hstart"
 
 # history rewritten on the hub: the client remembers what it saw
 reset_clone "$good"
