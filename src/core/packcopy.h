@@ -55,8 +55,9 @@ typedef struct {
 	 * sender's whole history there, from `tip`.  Its non-zero result ends
 	 * the copy: nothing is taken.  May be NULL.
 	 *   - When every loose object of the sender is whole (each is read
-	 *     once to know: a hub devices have pushed to holds many) and it
-	 *     has no alternates, it is called
+	 *     once to know: a hub devices have pushed to holds many; one
+	 *     that is not ends the copy, named, before any walk could hang
+	 *     on it) and it has no alternates, it is called
 	 *     first, with `seen`: its walk must pass seen(id, seen_payload)
 	 *     every object it reads, each after those below it, and that list
 	 *     is what the receiver lacks (a walk of its own would read every
