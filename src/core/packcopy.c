@@ -954,7 +954,7 @@ static int walk_safe(git_repository *repo)
 			if (r == 0 || r == 1) /* 1: gone meanwhile (a repack) */
 				continue;
 			char hex[GIT_OID_HEXSZ + 1];
-			snprintf(hex, sizeof hex, "%02x%s", i, e->d_name);
+			snprintf(hex, sizeof hex, "%02x%.38s", i, e->d_name);
 			rc = error_set(ERR_CONFLICT, _("object %s from %s cannot be taken: %s"), hex, file,
 				       _("it is not a whole git object (cut short, or not zlib data)"));
 		}
