@@ -7,6 +7,7 @@
 #include "i18n.h"
 #include "ledger.h"
 #include "loose.h"
+#include "packhint.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -300,27 +301,14 @@ static int collect_missing(git_repository *src, git_repository *dst_repo, git_od
 
 /* --- pack indexes ------------------------------------------------------------ */
 
-#define IDX_HEAD (8 + 256 * 4) /* magic, version, fan-out table */
+#define IDX_HEAD PACKHINT_INDEX_HEAD /* magic, version, counts by first byte */
 
 typedef struct {
 	char *data; /* the whole .idx (version 2) */
 	size_t len;
+	uint32_t counts[256]; /* ids whose first byte is at most i */
 	uint32_t count;
 } pack_index;
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Object count from a version 2 index header; false for anything else. */
-static bool idx_count(const unsigned char *head, size_t len, uint32_t *count)
-{
-	if (len < IDX_HEAD || memcmp(head, "\377tOc", 4) != 0 || be32(head + 4) != 2)
-		return false;
-	*count = be32(head + 8 + 255 * 4);
-	return true;
-}
 
 static int idx_read(const char *path, pack_index *out)
 {
@@ -328,8 +316,8 @@ static int idx_read(const char *path, pack_index *out)
 	int rc = util_read_file(path, &out->data, &out->len);
 	if (rc)
 		return rc;
-	if (!idx_count((unsigned char *)out->data, out->len, &out->count) ||
-	    out->len < IDX_HEAD + (size_t)out->count * GIT_OID_RAWSZ) {
+	if (!packhint_index_counts((unsigned char *)out->data, out->len, out->counts) ||
+	    out->len < IDX_HEAD + (size_t)(out->count = out->counts[255]) * GIT_OID_RAWSZ) {
 		free(out->data);
 		out->data = NULL;
 		return error_set(ERR_INVALID, _("%s is not a pack index we can read"), path);
@@ -341,9 +329,11 @@ static int idx_read(const char *path, pack_index *out)
 static bool idx_peek_count(const char *path, uint32_t *count)
 {
 	unsigned char head[IDX_HEAD];
+	uint32_t counts[256];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	bool ok = fd >= 0 && read(fd, head, sizeof head) == (ssize_t)sizeof head &&
-		  idx_count(head, sizeof head, count);
+		  packhint_index_counts(head, sizeof head, counts);
+	*count = ok ? counts[255] : 0;
 	if (fd >= 0)
 		close(fd);
 	return ok;
@@ -623,10 +613,7 @@ static void early_wait(struct early *e)
  * first byte before them). */
 static bool idx_has(const pack_index *x, const git_oid *id)
 {
-	const unsigned char *fan = (const unsigned char *)x->data + 8;
-	uint32_t lo = id->id[0] ? be32(fan + (id->id[0] - 1) * 4) : 0, hi = be32(fan + id->id[0] * 4);
-	if (hi > x->count || lo > hi)
-		return false;
+	uint32_t lo = id->id[0] ? x->counts[id->id[0] - 1] : 0, hi = x->counts[id->id[0]];
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		int cmp = memcmp(idx_oid(x, mid), id->id, GIT_OID_RAWSZ);

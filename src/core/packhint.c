@@ -15,7 +15,7 @@
 /* git's pack index, version 2: magic and version, 256 cumulative counts by
  * the ids' first byte, then the sorted ids (20 bytes each), their CRC32s (4
  * each), their 4-byte offsets in the pack; then large offsets, checksums. */
-#define IDS_AT (8 + 256 * 4)
+#define IDS_AT PACKHINT_INDEX_HEAD
 #define ID_SIZE 20
 #define MIN_INDEX (64 * 1024) /* smaller ones: a few pages, read soon enough */
 #define MAX_INDEXES 16        /* the largest: a device has one large pack, many small */
@@ -39,20 +39,26 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+bool packhint_index_counts(const unsigned char *head, size_t len, uint32_t counts[256])
+{
+	if (len < PACKHINT_INDEX_HEAD || memcmp(head, "\377tOc", 4) != 0 || be32(head + 4) != 2)
+		return false;
+	for (int i = 0; i < 256; i++) {
+		counts[i] = be32(head + 8 + 4 * i);
+		if (i > 0 && counts[i] < counts[i - 1])
+			return false;
+	}
+	return true;
+}
+
 /* The counts of the version-2 index open on fd; false when it is not one. */
 static bool read_counts(struct pack_index *x)
 {
 	unsigned char head[IDS_AT];
-	if (pread(x->fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
-	    memcmp(head, "\377tOc", 4) != 0 || be32(head + 4) != 2)
-		return false;
-	for (int i = 0; i < 256; i++) {
-		x->count[i] = be32(head + 8 + 4 * i);
-		if (i > 0 && x->count[i] < x->count[i - 1])
-			return false;
-	}
-	/* ids, CRCs and offsets, then the two checksums */
-	return (off_t)IDS_AT + (off_t)x->count[255] * 28 + 40 <= x->size;
+	return pread(x->fd, head, sizeof head, 0) == (ssize_t)sizeof head &&
+	       packhint_index_counts(head, sizeof head, x->count) &&
+	       /* ids, CRCs and offsets, then the two checksums */
+	       (off_t)IDS_AT + (off_t)x->count[255] * 28 + 40 <= x->size;
 }
 
 static uint32_t isqrt(uint32_t v)

@@ -23,8 +23,18 @@
 #define FB_PACKHINT_H
 
 #include <git2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct packhint packhint;
+
+/* git's pack index, version 2, starts with a magic, the version and 256
+ * counts of its ids by first byte (counts[i]: those whose first byte is at
+ * most i).  Those counts from its first PACKHINT_INDEX_HEAD bytes (len);
+ * false when they are not such a header. */
+#define PACKHINT_INDEX_HEAD (8 + 256 * 4)
+bool packhint_index_counts(const unsigned char *head, size_t len, uint32_t counts[256]);
 
 /* The pack indexes in <objects_dir>/pack, each opened with read-ahead off
  * on our own descriptor; the pages libgit2's first lookup (an id of zeros)
