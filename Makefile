@@ -9,10 +9,10 @@ CC      ?= cc
 CORE_PKGS := libgit2 jansson yaml-0.1 sqlite3 libsodium libexif ncursesw libjpeg libutf8proc libzip zlib \
 	libcrypto
 PLUGINS := report gps chafa
-PLUGIN_PKGS_report := jansson glib-2.0 cairo pangocairo libjpeg
+PLUGIN_PKGS_report := jansson glib-2.0 cairo pangocairo pangoft2 fontconfig libjpeg
 PLUGIN_PKGS_gps := libgps
 PLUGIN_PKGS_chafa := chafa
-PKGS := $(CORE_PKGS) chafa libgps cairo pangocairo
+PKGS := $(CORE_PKGS) chafa libgps cairo pangocairo pangoft2 fontconfig
 DEB_PKGS := build-essential pkg-config libgit2-dev zlib1g-dev libjansson-dev libyaml-dev \
 	libsqlite3-dev libsodium-dev libexif-dev libncurses-dev libchafa-dev \
 	libjpeg-dev libutf8proc-dev libcmocka-dev gettext git tmux sqlite3 locales \

@@ -8,6 +8,7 @@
 #include "core/export.h"
 #include "core/i18n.h"
 #include "core/pkgverify.h"
+#include "core/report.h"
 #include "core/stats.h"
 #include "core/util.h"
 
@@ -50,6 +51,7 @@ int cmd_export(cli_args *a)
 		return rc;
 	if (n != 1 || !out)
 		return cli_usage("export", _("name a case and the output with -o"));
+	report_prepare();
 	if ((rc = cli_open(a, &ws)))
 		return rc;
 	export_opts eo = {.out = out, .zip = zip, .redact = redact, .agent = AGENT,
@@ -75,6 +77,8 @@ int cmd_report(cli_args *a)
 		return rc;
 	if (n != 1 || !out)
 		return cli_usage("report", _("name a case and the output with -o report.pdf|report.html"));
+	if (util_ends_with(out, ".pdf"))
+		report_prepare();
 	if ((rc = cli_open(a, &ws)))
 		return rc;
 	rc = export_report(ws, pos[0], out, redact, AGENT);

@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,7 +45,20 @@ static void *open_plugin(const char *name, char *path, size_t size)
 	return NULL;
 }
 
+/* plugin_get is called from more than one thread (report_prepare) */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const void *get_locked(const char *name);
+
 const void *plugin_get(const char *name)
+{
+	pthread_mutex_lock(&cache_lock);
+	const void *table = get_locked(name);
+	pthread_mutex_unlock(&cache_lock);
+	return table;
+}
+
+static const void *get_locked(const char *name)
 {
 	size_t i;
 	for (i = 0; i < sizeof cache / sizeof *cache && cache[i].table; i++)

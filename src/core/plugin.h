@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLUGIN_ABI 2
+#define PLUGIN_ABI 3
 
 /* The table of plugin `name` (borrowed; the plugin stays loaded), or NULL
  * with the error set naming the file and the loader's reason. */
@@ -55,6 +55,10 @@ typedef struct {
 
 typedef struct {
 	int abi;
+	/* Find and open the PDF's fonts ahead of a rendering, on any thread
+	 * (report_prepare); the next PDF drawn uses them.  Must return before
+	 * a renderer is called. */
+	void (*prepare)(void);
 	/* Render the report document (report.c) as HTML (the caller frees
 	 * *out) or as a PDF written to out as it is drawn (a report's PDF
 	 * carries its photos: tens of MB); 0, or -1 with in->error set. */

@@ -16,6 +16,7 @@
 
 #include "plugin.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +403,39 @@ static json_t *build(const report_input *in)
 
 /* --- rendering (fieldbook-report.so) ----------------------------------------------------- */
 
+/* The thread report_prepare started, while it has not been joined. */
+static pthread_t preparing;
+static bool prepare_running;
+
+static void *prepare_thread(void *unused)
+{
+	const plugin_report *r = plugin_get("report");
+	if (r)
+		r->prepare();
+	/* a failure is reported by the rendering, which loads the plugin again */
+	return NULL;
+}
+
+static void prepare_join(void)
+{
+	if (prepare_running) {
+		pthread_join(preparing, NULL);
+		prepare_running = false;
+	}
+}
+
+void report_prepare(void)
+{
+	static bool registered;
+	if (prepare_running)
+		return;
+	prepare_running = pthread_create(&preparing, NULL, prepare_thread, NULL) == 0;
+	/* a process that exits first (a failed export) waits for it rather
+	 * than unloading libraries under it */
+	if (prepare_running && !registered)
+		registered = atexit(prepare_join) == 0;
+}
+
 /* One rendering: the plugin, its input and the document; title backs pdf_title. */
 typedef struct {
 	const plugin_report *r;
@@ -412,6 +446,7 @@ typedef struct {
 
 static int render_begin(const report_input *in, rendering *x)
 {
+	prepare_join();
 	*x = (rendering){.r = plugin_get("report")};
 	if (!x->r)
 		return error_prefix(ERR_NOTFOUND, _("cannot render the report"));

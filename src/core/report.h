@@ -34,6 +34,14 @@ typedef struct {
 	void *payload;
 } report_input;
 
+/* Start loading the renderer and finding the PDF's fonts on a thread of
+ * its own (~8 ms), so that a report drawn soon after, by the thread that
+ * called this, finds them ready: callers that know a report is coming (an
+ * export, before it opens the workspace and reads the case) call it first.
+ * Errors are left to the rendering; the process's exit waits for the
+ * thread. */
+void report_prepare(void);
+
 /* The HTML report (caller frees *out). */
 int report_html(const report_input *in, char **out, size_t *len);
 /* The PDF report, written to out as it is drawn (the caller checks out

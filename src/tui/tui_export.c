@@ -14,6 +14,7 @@
 #include "core/export.h"
 #include "core/i18n.h"
 #include "core/pkgverify.h"
+#include "core/report.h"
 #include "core/util.h"
 #include "core/version.h"
 
@@ -121,6 +122,7 @@ static json_t *summary_lines(const json_t *rep, const char *verdict, const char 
 int tui_export_run(tui_app *app, const char *case_id)
 {
 	char def[PATH_MAX], out[PATH_MAX + 8], *text;
+	report_prepare(); /* the PDF's fonts load while the officer answers */
 	default_out(app, case_id, def, sizeof def);
 	if (tui_prompt(app, _("Export to:"), def, &text) != 0)
 		return 1;

@@ -61,6 +61,12 @@ check "stock sha256sum -c passes on the tag manifest" sh -c "cd '$P' && sha256su
 check "stock ssh-keygen -Y verify accepts an event" sh -c "ssh-keygen -Y verify -f '$P/data/allowed_signers' \
 	-I 3101-0042 -n fieldbook -s '$P/data/events/$E1.json.sig' <'$P/data/events/$E1.json'"
 check_fails "a non-empty output directory is refused" fb export "$C" -o "$P"
+# the report's fonts are being prepared on a thread when the case turns out
+# not to exist: a clear error, nothing written, a clean exit
+out=$(fb export HZ01-20990101-nodev-1 -o "$TMP/none" 2>&1); rc=$?
+expect_eq "export of a case that does not exist fails" "$rc" 1
+expect_match "the error names the case" "$out" "no such case: HZ01-20990101-nodev-1"
+check_fails "and nothing is written" test -e "$TMP/none"
 
 # --- tampering ----------------------------------------------------------------------------------
 # copy NAME: a fresh copy of the good package.  remanifest DIR: recompute
@@ -178,6 +184,13 @@ fonts=$(pdffonts "$TMP/r.pdf" | awk 'NR > 2 {print $(NF - 4) $(NF - 3)}' | sort 
 expect_eq "every font in the PDF is embedded and subset" "$fonts" yesyes
 expect_match "the package's PDF report draws its Chinese text in a CJK font" \
 	"$(pdffonts "$P/data/report.pdf")" "WenQuanYi|Noto|Droid"
+# WenQuanYi Micro Hei has no bold face: the headings' bold is fontconfig's
+# synthetic one, which cairo embeds as a font of its own (the report's own
+# fontconfig configuration must keep that rule)
+if pdffonts "$P/data/report.pdf" | grep -q WenQuanYi; then
+	expect_match "the PDF's headings are bold (the synthetic bold is embedded)" \
+		"$(pdffonts "$P/data/report.pdf")" "CairoFont"
+fi
 # photos go into the PDF as their original JPEG bytes (DCTDecode), not re-encoded pixels
 mkdir -p "$TMP/pdfimg" && pdfimages -all "$TMP/r.pdf" "$TMP/pdfimg/i"
 expect_eq "pdfimages finds the photos as JPEG" "$(pdfimages -list "$TMP/r.pdf" | awk 'NR > 2 {print $9}' | sort -u)" jpeg
