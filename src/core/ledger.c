@@ -116,70 +116,182 @@ int ledger_create(const char *path)
  * (write_loose_stored). */
 static _Thread_local bool appending;
 
-struct packs_backend {
-	git_odb_backend parent; /* libgit2's pack backend's members, some replaced */
-	git_odb_backend *packs;
+/* A libgit2 backend with some of its members replaced (packs_, loose_):
+ * the others are libgit2's own, given the backend they belong to. */
+struct wrapped_backend {
+	git_odb_backend parent;
+	git_odb_backend *inner;
+	char dir[4096]; /* the objects directory */
 };
 
-static int packs_freshen(git_odb_backend *b, const git_oid *id)
+/* b's libgit2 backend, as if added to b's database itself. */
+static git_odb_backend *inner_of(git_odb_backend *b)
 {
-	git_odb_backend *packs = ((struct packs_backend *)b)->packs;
-	return appending ? GIT_ENOTFOUND : packs->freshen(packs, id);
+	git_odb_backend *in = ((struct wrapped_backend *)b)->inner;
+	in->odb = b->odb;
+	return in;
 }
 
-static void packs_free(git_odb_backend *b)
+static void wrapped_free(git_odb_backend *b)
 {
-	git_odb_backend *packs = ((struct packs_backend *)b)->packs;
-	packs->free(packs);
+	git_odb_backend *in = ((struct wrapped_backend *)b)->inner;
+	in->free(in);
 	free(b);
 }
 
-/* The other members are libgit2's own, given the backend they belong to
- * (whose database is the wrapper's). */
-#define FORWARD(ret, name, params, args)                                         \
-	static ret packs_##name params                                           \
-	{                                                                        \
-		git_odb_backend *packs = ((struct packs_backend *)b)->packs;     \
-		packs->odb = b->odb; /* as if added itself */                    \
-		return packs->name args;                                         \
+/* A wrapper around inner (which it then owns) with dir, or NULL. */
+static struct wrapped_backend *wrap(git_odb_backend *inner, const char *dir)
+{
+	struct wrapped_backend *w = calloc(1, sizeof *w);
+	if (!w) {
+		inner->free(inner);
+		return NULL;
 	}
-FORWARD(int, read, (void **d, size_t *n, git_object_t *t, git_odb_backend *b, const git_oid *id),
-	(d, n, t, packs, id))
-FORWARD(int, read_prefix,
+	w->inner = inner;
+	snprintf(w->dir, sizeof w->dir, "%s", dir);
+	w->parent.version = inner->version;
+	w->parent.free = wrapped_free;
+	return w;
+}
+
+#define FORWARD(prefix, ret, name, params, args)                                  \
+	static ret prefix##_##name params                                          \
+	{                                                                          \
+		git_odb_backend *in = inner_of(b);                                 \
+		return in->name args;                                              \
+	}
+
+static int packs_freshen(git_odb_backend *b, const git_oid *id)
+{
+	git_odb_backend *in = inner_of(b);
+	return appending ? GIT_ENOTFOUND : in->freshen(in, id);
+}
+
+FORWARD(packs, int, read, (void **d, size_t *n, git_object_t *t, git_odb_backend *b, const git_oid *id),
+	(d, n, t, in, id))
+FORWARD(packs, int, read_prefix,
 	(git_oid *o, void **d, size_t *n, git_object_t *t, git_odb_backend *b, const git_oid *id,
 	 size_t len),
-	(o, d, n, t, packs, id, len))
-FORWARD(int, read_header, (size_t *n, git_object_t *t, git_odb_backend *b, const git_oid *id),
-	(n, t, packs, id))
-FORWARD(int, exists, (git_odb_backend *b, const git_oid *id), (packs, id))
-FORWARD(int, exists_prefix, (git_oid *o, git_odb_backend *b, const git_oid *id, size_t len),
-	(o, packs, id, len))
-FORWARD(int, foreach, (git_odb_backend *b, git_odb_foreach_cb cb, void *payload),
-	(packs, cb, payload))
-FORWARD(int, writepack,
+	(o, d, n, t, in, id, len))
+FORWARD(packs, int, read_header, (size_t *n, git_object_t *t, git_odb_backend *b, const git_oid *id),
+	(n, t, in, id))
+FORWARD(packs, int, exists, (git_odb_backend *b, const git_oid *id), (in, id))
+FORWARD(packs, int, exists_prefix, (git_oid *o, git_odb_backend *b, const git_oid *id, size_t len),
+	(o, in, id, len))
+FORWARD(packs, int, foreach, (git_odb_backend *b, git_odb_foreach_cb cb, void *payload),
+	(in, cb, payload))
+FORWARD(packs, int, writepack,
 	(git_odb_writepack **w, git_odb_backend *b, git_odb *odb, git_indexer_progress_cb cb,
 	 void *payload),
-	(w, packs, odb, cb, payload))
-FORWARD(int, writemidx, (git_odb_backend *b), (packs))
-FORWARD(int, refresh, (git_odb_backend *b), (packs))
-#undef FORWARD
+	(w, in, odb, cb, payload))
+FORWARD(packs, int, writemidx, (git_odb_backend *b), (in))
+FORWARD(packs, int, refresh, (git_odb_backend *b), (in))
 
 /* libgit2's pack backend for dir, its freshen steered by `appending`. */
 static int packs_backend_new(git_odb_backend **out, const char *dir)
 {
 	git_odb_backend *packs = NULL;
-	struct packs_backend *w = calloc(1, sizeof *w);
-	if (!w || git_odb_backend_pack(&packs, dir) < 0) {
-		free(w);
+	struct wrapped_backend *w = NULL;
+	if (git_odb_backend_pack(&packs, dir) < 0 || !(w = wrap(packs, dir)))
 		return -1;
-	}
-	w->packs = packs;
-	w->parent.version = packs->version;
 #define SET(name) w->parent.name = packs->name ? packs_##name : NULL
 	SET(read), SET(read_prefix), SET(read_header), SET(exists), SET(exists_prefix);
 	SET(foreach), SET(writepack), SET(writemidx), SET(freshen), SET(refresh);
 #undef SET
-	w->parent.free = packs_free;
+	*out = &w->parent;
+	return 0;
+}
+
+/* libgit2 1.5 never returns from reading a loose object whose zlib stream
+ * is cut short (loose.h): a hub on a USB stick pulled out mid-copy, a
+ * damaged disk.  Every object database the ledger sets up (its own, a path
+ * hub's) therefore reads loose objects through loose.c, which says which
+ * file is damaged instead; libgit2's loose backend keeps the rest (writes,
+ * existence, listing). */
+static void object_file(const git_odb_backend *b, const git_oid *id, char *out, size_t size)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid_tostr(hex, sizeof hex, id);
+	snprintf(out, size, "%s/%.2s/%s", ((const struct wrapped_backend *)b)->dir, hex, hex + 2);
+}
+
+/* libgit2's answer for what loose.c returned: not found, or an error whose
+ * message (loose.c's, naming the file) the caller's git_fail reports. */
+static int loose_answer(int rc)
+{
+	if (rc == 1)
+		return GIT_ENOTFOUND;
+	git_error_set_str(GIT_ERROR_ODB, error_last());
+	return GIT_ERROR;
+}
+
+static int loose_read_object(void **d, size_t *n, git_object_t *t, git_odb_backend *b, const git_oid *id)
+{
+	char file[4200], type[8], *data = NULL;
+	size_t len = 0;
+	object_file(b, id, file, sizeof file);
+	int rc = loose_read(file, true, &data, &len, type);
+	if (rc != 0)
+		return loose_answer(rc);
+	/* libgit2 frees what a backend returns with its own allocator */
+	*d = git_odb_backend_data_alloc(b, len + 1);
+	if (*d) {
+		memcpy(*d, data, len + 1);
+		*n = len;
+		*t = git_object_string2type(type);
+	}
+	free(data);
+	return *d ? 0 : GIT_ERROR;
+}
+
+static int loose_read_prefix(git_oid *o, void **d, size_t *n, git_object_t *t, git_odb_backend *b,
+			     const git_oid *id, size_t len)
+{
+	if (len < GIT_OID_HEXSZ) { /* an abbreviated id: libgit2 finds the file */
+		git_odb_backend *in = inner_of(b);
+		return in->read_prefix(o, d, n, t, in, id, len);
+	}
+	git_oid_cpy(o, id);
+	return loose_read_object(d, n, t, b, id);
+}
+
+static int loose_read_type(size_t *n, git_object_t *t, git_odb_backend *b, const git_oid *id)
+{
+	char file[4200], type[8];
+	object_file(b, id, file, sizeof file);
+	int rc = loose_read_header(file, n, type);
+	if (rc != 0)
+		return loose_answer(rc);
+	*t = git_object_string2type(type);
+	return 0;
+}
+
+FORWARD(loose, int, write,
+	(git_odb_backend *b, const git_oid *id, const void *d, size_t n, git_object_t t),
+	(in, id, d, n, t))
+FORWARD(loose, int, writestream,
+	(git_odb_stream **s, git_odb_backend *b, git_object_size_t n, git_object_t t), (s, in, n, t))
+FORWARD(loose, int, exists, (git_odb_backend *b, const git_oid *id), (in, id))
+FORWARD(loose, int, exists_prefix, (git_oid *o, git_odb_backend *b, const git_oid *id, size_t len),
+	(o, in, id, len))
+FORWARD(loose, int, foreach, (git_odb_backend *b, git_odb_foreach_cb cb, void *payload),
+	(in, cb, payload))
+FORWARD(loose, int, freshen, (git_odb_backend *b, const git_oid *id), (in, id))
+#undef FORWARD
+
+static int loose_backend_new(git_odb_backend **out, const char *dir)
+{
+	git_odb_backend *loose = NULL;
+	struct wrapped_backend *w = NULL;
+	if (git_odb_backend_loose(&loose, dir, -1, 0, 0, 0) < 0 || !(w = wrap(loose, dir)))
+		return -1;
+	w->parent.read = loose_read_object;
+	w->parent.read_prefix = loose->read_prefix ? loose_read_prefix : NULL;
+	w->parent.read_header = loose_read_type;
+	/* no readstream: libgit2 then streams what read() returns */
+#define SET(name) w->parent.name = loose->name ? loose_##name : NULL
+	SET(write), SET(writestream), SET(exists), SET(exists_prefix), SET(foreach), SET(freshen);
+#undef SET
 	*out = &w->parent;
 	return 0;
 }
@@ -212,14 +324,17 @@ static int set_read_order(git_repository *repo, bool loose_first)
 	if (stat(alt, &st) == 0)
 		return 0; /* libgit2's own database reads the alternates */
 	int loose = loose_first ? 2 : 1, packs = 3 - loose; /* the higher is asked first */
-	bool ok = git_odb_new(&odb) == 0 && git_odb_backend_loose(&b, dir, -1, 0, 0, 0) == 0 &&
+	bool ok = git_odb_new(&odb) == 0 && loose_backend_new(&b, dir) == 0 &&
 		  add_backend(odb, b, loose) && packs_backend_new(&b, dir) == 0 &&
 		  add_backend(odb, b, packs) && git_repository_set_odb(repo, odb) == 0;
 	git_odb_free(odb);
 	return ok ? 0 : git_fail(_("opening objects"));
 }
 
-int ledger_loose_first(void *repository) { return set_read_order(repository, true); }
+int ledger_read_order(void *repository, bool loose_first)
+{
+	return set_read_order(repository, loose_first);
+}
 
 /* --- read-around ------------------------------------------------------------------ */
 
@@ -453,7 +568,7 @@ int ledger_open(ledger **out, const char *path)
 		free(l);
 		return git_fail(path);
 	}
-	int rc = ledger_loose_first(l->repo);
+	int rc = ledger_read_order(l->repo, true);
 	if (rc) {
 		ledger_free(l);
 		return rc;

@@ -186,10 +186,12 @@ int ledger_walk_commits(ledger *l, ledger_commit_cb cb, void *payload);
 
 /* Borrowed libgit2 repository (git_repository *) for modules like sync. */
 void *ledger_repository(ledger *l);
-/* Give a repository (a git_repository *) an object database that looks
- * at loose objects before packs (see ledger.c); ledger_open does it for
- * its own.  No change for a repository with alternates. */
-int ledger_loose_first(void *repository);
+/* Give a repository (a git_repository *) an object database that reads
+ * loose objects through loose.c (libgit2 1.5 hangs on one cut short: a
+ * damaged one is an error naming its file) and asks them before the packs
+ * when loose_first (see ledger.c); ledger_open does it for its own, loose
+ * first.  No change for a repository with alternates. */
+int ledger_read_order(void *repository, bool loose_first);
 /* For reads of the whole history (a walk from the root, counting what a
  * first fetch brought): packs asked first, as libgit2 does, and the
  * kernel's read-around on mapped packs (point reads have it off, see

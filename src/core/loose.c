@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,42 @@ bool loose_inflate(const void *z, size_t zlen, bool check, char **data, size_t *
 	return inflate_object(z, zlen, check, data, len, type);
 }
 
+static int damaged(const char *path)
+{
+	return error_set(ERR_CONFLICT, _("%s is damaged: not a whole git object (cut short, or not "
+					 "zlib data); check it with git fsck"), path);
+}
+
+int loose_read_header(const char *path, size_t *size, char type[8])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : error_set(ERR_IO, _("cannot read %s: %s"), path, strerror(errno));
+	unsigned char z[512], head[64];
+	ssize_t n = read(fd, z, sizeof z);
+	close(fd);
+	if (n <= 0 || !zlib_header(z, (size_t)n))
+		return damaged(path);
+	z_stream s;
+	memset(&s, 0, sizeof s);
+	if (inflateInit(&s) != Z_OK)
+		return error_set(ERR_NOMEM, "out of memory");
+	s.next_in = z;
+	s.avail_in = (uInt)n;
+	s.next_out = head;
+	s.avail_out = sizeof head;
+	/* one call: what these bytes give, never a loop waiting for more */
+	int zr = inflate(&s, Z_SYNC_FLUSH);
+	size_t got = sizeof head - s.avail_out;
+	inflateEnd(&s);
+	unsigned long long sz = 0;
+	if ((zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) || !parse_header(head, got, type, &sz) ||
+	    sz > SIZE_MAX)
+		return damaged(path);
+	*size = (size_t)sz;
+	return 0;
+}
+
 int loose_read(const char *path, bool check, char **data, size_t *len, char type[8])
 {
 	struct stat st;
@@ -120,8 +157,5 @@ int loose_read(const char *path, bool check, char **data, size_t *len, char type
 		if (m != MAP_FAILED)
 			munmap(m, (size_t)st.st_size);
 	}
-	if (!whole)
-		return error_set(ERR_CONFLICT, _("%s is damaged: not a whole git object (cut short, or not "
-						 "zlib data); check it with git fsck"), path);
-	return 0;
+	return whole ? 0 : damaged(path);
 }

@@ -25,6 +25,11 @@
  * file (the object is packed, or absent); ERR_CONFLICT, naming the file,
  * when it is not a whole loose object. */
 int loose_read(const char *path, bool check, char **data, size_t *len, char type[8]);
+/* The type and size of the loose object at path, from the first bytes of
+ * its file (the rest is not read: a file cut short after its header gives
+ * them too, and loose_read finds the damage).  0; 1 when there is no such
+ * file; ERR_CONFLICT, naming the file, when its header cannot be read. */
+int loose_read_header(const char *path, size_t *size, char type[8]);
 /* The same from the zlen bytes of a loose object file at z: true when they
  * are a whole object (fuzzed by test/fuzz/fuzz_loose.c). */
 bool loose_inflate(const void *z, size_t zlen, bool check, char **data, size_t *len, char type[8]);

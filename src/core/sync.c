@@ -1170,9 +1170,14 @@ static int fetch_path(git_repository *repo, const target *t, xfer *x, git_oid *h
 		git_error_clear();
 		return 2;
 	}
-	/* a new device reads the hub's whole history: packs first, as libgit2 does */
-	if (!x->first && ledger_loose_first(h) != 0)
-		error_clear(); /* libgit2's own order then: slower, as right */
+	/* the hub's loose objects are read through loose.c (ledger.c: libgit2
+	 * 1.5 hangs on one cut short); a new device reads the hub's whole
+	 * history, packs first, as libgit2 does */
+	if (ledger_read_order(h, !x->first) != 0) {
+		rc = error_code();
+		git_repository_free(h);
+		return rc;
+	}
 	int r = git_reference_name_to_id(hub, h, LEDGER_REF);
 	if (r == GIT_ENOTFOUND)
 		rc = 0;

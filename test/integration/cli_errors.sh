@@ -80,3 +80,20 @@ out=$(timeout 60 "$FB" verify 2>&1); rc=$?
 expect_eq "verify fails" "$rc" 1
 expect_match "verify names the damaged object" "$out" "objects/${ev:0:2}/${ev:2} is damaged"
 check_fails "stock git fsck agrees" git -C "$L" fsck --strict
+
+# the same for a tree or a commit: recording reads the head commit and the
+# trees on its path (through loose.c, which libgit2 1.5 would not return
+# from); each cut short stops the note at once, naming the file, and
+# nothing is recorded
+head=$(git -C "$L" rev-parse main)
+for what in "commit:main" "root tree:main^{tree}"; do
+	id=$(git -C "$L" rev-parse "${what#*:}")
+	f="$L/objects/${id:0:2}/${id:2}"
+	check "the ${what%%:*} is loose" test -f "$f"
+	cp "$f" "$TMP/whole"
+	chmod u+w "$f"; truncate -s 20 "$f"
+	run_err "recording names the damaged ${what%%:*} (not a hang)" \
+		"objects/${id:0:2}/${id:2} is damaged: not a whole git object" timeout 60 "$FB" note "$C2" "x"
+	expect_eq "nothing was recorded (${what%%:*})" "$(git -C "$L" rev-parse main)" "$head"
+	cp "$TMP/whole" "$f"
+done

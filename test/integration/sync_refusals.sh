@@ -237,6 +237,32 @@ cut_short() {
 cut_short "$TMP/loose2.git" "event file" \
 	"main:$(git -C "$TMP/hub.git" diff-tree -r --name-only --no-commit-id main~1 main | grep '/events/.*json$' | head -1)"
 cut_short "$TMP/loose3.git" "root tree" "main^{tree}"
+# a device that already holds the older history fetches the newer commits,
+# loose on the hub, one of them cut short: the same, for the commit and the
+# trees its walk reads (the newest commit, its root tree, a case directory)
+rm -rf "$TMP/old.git" && git init -q --bare "$TMP/old.git"
+git -C "$TMP/hub.git" push -q "$TMP/old.git" main~2:refs/heads/main
+dev I init --officer 3101-0009 --name 钱一 --unit HZ01 >/dev/null
+check "loose hub, later fetch: a device takes the older history" dev I sync "$TMP/old.git" --no-push
+istart=$(git -C "$TMP/I/ledger.git" rev-parse main)
+case_dir=$(git -C "$TMP/hub.git" diff-tree -r --name-only --no-commit-id main~1 main | grep '/events/' | head -1)
+case_dir=${case_dir%/events/*}
+for what in "commit:main" "root tree:main^{tree}" "case directory:main:$case_dir"; do
+	loose_hub "$TMP/loose4.git"
+	cut=$(git -C "$TMP/loose4.git" rev-parse "${what#*:}")
+	cutf="$TMP/loose4.git/objects/${cut:0:2}/${cut:2}"
+	chmod u+w "$cutf"; truncate -s $(($(stat -c %s "$cutf") / 2)) "$cutf"
+	out=$(timeout 60 "$FB" --home "$TMP/I" sync "$TMP/loose4.git" --no-push 2>&1); rc=$?
+	expect_eq "loose hub, later fetch: a loose ${what%%:*} cut short is refused (not a hang)" "$rc" 1
+	expect_match "loose hub, later fetch: the message names the ${what%%:*}'s object and the damage" "$out" \
+		"loose4.git/objects/${cut:0:2}/${cut:2} is damaged: .*cut short"
+	expect_eq "loose hub, later fetch: the device did not move (${what%%:*})" \
+		"$(git -C "$TMP/I/ledger.git" rev-parse main)" "$istart"
+done
+check "loose hub, later fetch: git fsck --strict on the device" git -C "$TMP/I/ledger.git" fsck --strict --no-dangling
+loose_hub "$TMP/loose4.git"
+check "loose hub, later fetch: from a whole hub the device takes the rest" dev I sync "$TMP/loose4.git" --no-push
+expect_eq "loose hub, later fetch: ... up to the hub's head" "$(git -C "$TMP/I/ledger.git" rev-parse main)" "$good"
 
 # history rewritten on the hub: the client remembers what it saw
 reset_clone "$good"

@@ -125,6 +125,39 @@ static void test_cut_short_is_refused(void **s)
 	}
 }
 
+/* The header: from a whole object, from one cut anywhere after its header
+ * (the rest is loose_read's to find), never from one cut inside it. */
+static void test_header_of_whole_and_cut_objects(void **s)
+{
+	char path[512], type[8];
+	unsigned char buf[4096];
+	size_t len = sizeof buf, size = 0;
+	const char *content = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor 张伟 <3101-0042@HZ01>";
+	git_write(content, path, sizeof path);
+	assert_int_equal(loose_read_header(path, &size, type), 0);
+	assert_string_equal(type, "blob");
+	assert_int_equal(size, strlen(content));
+	slurp(path, buf, &len);
+	size_t cut;
+	for (cut = len; cut > 0; cut--) { /* shorter and shorter: once refused, always */
+		put(path, buf, cut);
+		if (loose_read_header(path, &size, type) != 0)
+			break;
+		assert_string_equal(type, "blob");
+		assert_int_equal(size, strlen(content));
+	}
+	assert_true(cut > 2); /* at least the zlib header and a byte were needed */
+	for (; cut > 0; cut--) {
+		put(path, buf, cut);
+		assert_int_equal(loose_read_header(path, &size, type), ERR_CONFLICT);
+		assert_non_null(strstr(error_last(), path));
+	}
+	put(path, "", 0);
+	assert_int_equal(loose_read_header(path, &size, type), ERR_CONFLICT);
+	unlink(path);
+	assert_int_equal(loose_read_header(path, &size, type), 1);
+}
+
 static void test_trailing_bytes_and_lying_sizes_are_refused(void **s)
 {
 	char path[512];
@@ -176,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_whole_object_checked_or_not),
 		cmocka_unit_test(test_missing_file_is_not_loose),
 		cmocka_unit_test(test_cut_short_is_refused),
+		cmocka_unit_test(test_header_of_whole_and_cut_objects),
 		cmocka_unit_test(test_trailing_bytes_and_lying_sizes_are_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
