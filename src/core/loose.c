@@ -102,22 +102,17 @@ static int damaged(const char *path)
 					 "zlib data); check it with git fsck"), path);
 }
 
-int loose_read_header(const char *path, size_t *size, char type[8])
+bool loose_inflate_header(const void *z, size_t zlen, size_t *size, char type[8])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 1 : error_set(ERR_IO, _("cannot read %s: %s"), path, strerror(errno));
-	unsigned char z[512], head[64];
-	ssize_t n = read(fd, z, sizeof z);
-	close(fd);
-	if (n <= 0 || !zlib_header(z, (size_t)n))
-		return damaged(path);
+	unsigned char head[64];
+	if (!zlib_header(z, zlen) || zlen > UINT_MAX)
+		return false;
 	z_stream s;
 	memset(&s, 0, sizeof s);
 	if (inflateInit(&s) != Z_OK)
-		return error_set(ERR_NOMEM, "out of memory");
-	s.next_in = z;
-	s.avail_in = (uInt)n;
+		return false;
+	s.next_in = (Bytef *)z;
+	s.avail_in = (uInt)zlen;
 	s.next_out = head;
 	s.avail_out = sizeof head;
 	/* one call: what these bytes give, never a loop waiting for more */
@@ -127,9 +122,20 @@ int loose_read_header(const char *path, size_t *size, char type[8])
 	unsigned long long sz = 0;
 	if ((zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) || !parse_header(head, got, type, &sz) ||
 	    sz > SIZE_MAX)
-		return damaged(path);
+		return false;
 	*size = (size_t)sz;
-	return 0;
+	return true;
+}
+
+int loose_read_header(const char *path, size_t *size, char type[8])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : error_set(ERR_IO, _("cannot read %s: %s"), path, strerror(errno));
+	unsigned char z[512];
+	ssize_t n = read(fd, z, sizeof z);
+	close(fd);
+	return n > 0 && loose_inflate_header(z, (size_t)n, size, type) ? 0 : damaged(path);
 }
 
 int loose_read(const char *path, bool check, char **data, size_t *len, char type[8])

@@ -30,6 +30,9 @@ int loose_read(const char *path, bool check, char **data, size_t *len, char type
  * them too, and loose_read finds the damage).  0; 1 when there is no such
  * file; ERR_CONFLICT, naming the file, when its header cannot be read. */
 int loose_read_header(const char *path, size_t *size, char type[8]);
+/* The same from the first zlen bytes of a loose object file at z: true when
+ * they start with a whole header (fuzzed by test/fuzz/fuzz_loose.c). */
+bool loose_inflate_header(const void *z, size_t zlen, size_t *size, char type[8]);
 /* The same from the zlen bytes of a loose object file at z: true when they
  * are a whole object (fuzzed by test/fuzz/fuzz_loose.c). */
 bool loose_inflate(const void *z, size_t zlen, bool check, char **data, size_t *len, char type[8]);
