@@ -165,6 +165,20 @@ static int render_html(const json_t *doc, report_input *in, char **out, size_t *
  * of the export of a small case (0.11 s of 0.16 s). */
 #define FONT_SANS "WenQuanYi Micro Hei, Noto Sans CJK SC, Droid Sans Fallback, sans-serif"
 #define FONT_MONO "DejaVu Sans Mono, WenQuanYi Micro Hei Mono, Noto Sans CJK SC, monospace"
+/* The text styles of the PDF: what each layout() draws in, and what
+ * prepare() finds the fonts of ahead. */
+enum style { ST_H1, ST_H2, ST_H3, ST_LABEL, ST_BODY, ST_CELL_HEAD, ST_CELL, ST_FOOTER, ST_CODE, ST_CAPTION };
+static const struct {
+	const char *font;
+	double size;
+	bool bold;
+} styles[] = {
+	[ST_H1] = {FONT_SANS, 16, true},       [ST_H2] = {FONT_SANS, 12.5, true},
+	[ST_H3] = {FONT_SANS, 10, true},       [ST_LABEL] = {FONT_SANS, 9, true},
+	[ST_BODY] = {FONT_SANS, 9, false},     [ST_CELL_HEAD] = {FONT_SANS, 7.5, true},
+	[ST_CELL] = {FONT_SANS, 7.5, false},   [ST_FOOTER] = {FONT_SANS, 7, false},
+	[ST_CODE] = {FONT_MONO, 8, false},     [ST_CAPTION] = {FONT_MONO, 7, false},
+};
 #define PHOTO_MAX_W 320.0
 #define PHOTO_MAX_H 240.0
 
@@ -176,20 +190,20 @@ typedef struct {
 	const json_t *table; /* the table being drawn, to repeat its head on a new page */
 } pdf;
 
-static void set_style(PangoLayout *l, const char *font, double size, bool bold)
+static void set_style(PangoLayout *l, enum style st)
 {
-	PangoFontDescription *fd = pango_font_description_from_string(font);
-	pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
-	if (bold)
+	PangoFontDescription *fd = pango_font_description_from_string(styles[st].font);
+	pango_font_description_set_absolute_size(fd, styles[st].size * PANGO_SCALE);
+	if (styles[st].bold)
 		pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
 	pango_layout_set_font_description(l, fd);
 	pango_font_description_free(fd);
 }
 
-static PangoLayout *layout(pdf *p, const char *text, const char *font, double size, bool bold, double width)
+static PangoLayout *layout(pdf *p, const char *text, enum style st, double width)
 {
 	PangoLayout *l = pango_cairo_create_layout(p->cr);
-	set_style(l, font, size, bold);
+	set_style(l, st);
 	pango_layout_set_width(l, (int)(width * PANGO_SCALE));
 	pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
 	pango_layout_set_text(l, text, -1);
@@ -212,7 +226,7 @@ static void show(pdf *p, PangoLayout *l, double x, double y)
 static void footer(pdf *p)
 {
 	char *t = g_strdup_printf(p->in->page_fmt, p->in->case_id, p->page);
-	PangoLayout *l = layout(p, t, FONT_SANS, 7, false, CONTENT_W);
+	PangoLayout *l = layout(p, t, ST_FOOTER, CONTENT_W);
 	cairo_set_source_rgb(p->cr, 0.4, 0.4, 0.4);
 	show(p, l, MARGIN, PAGE_H - MARGIN + 14);
 	cairo_set_source_rgb(p->cr, 0, 0, 0);
@@ -239,13 +253,12 @@ static void need(pdf *p, double h)
 		new_page(p);
 }
 
-static void pdf_text(pdf *p, const char *text, const char *font, double size, bool bold, double before,
-		     double after)
+static void pdf_text(pdf *p, const char *text, enum style st, double before, double after)
 {
-	PangoLayout *l = layout(p, text, font, size, bold, CONTENT_W);
+	PangoLayout *l = layout(p, text, st, CONTENT_W);
 	double h = layout_h(l);
 	p->y += before;
-	need(p, h + (bold ? 40 : 0)); /* keep a heading with what follows */
+	need(p, h + (styles[st].bold ? 40 : 0)); /* keep a heading with what follows */
 	show(p, l, MARGIN, p->y);
 	p->y += h + after;
 	g_object_unref(l);
@@ -253,7 +266,7 @@ static void pdf_text(pdf *p, const char *text, const char *font, double size, bo
 
 static void pdf_note(pdf *p, const char *text)
 {
-	PangoLayout *l = layout(p, text, FONT_SANS, 9, true, CONTENT_W - 12);
+	PangoLayout *l = layout(p, text, ST_LABEL, CONTENT_W - 12);
 	double h = layout_h(l) + 12;
 	need(p, h);
 	cairo_set_source_rgb(p->cr, 0.8, 0, 0);
@@ -272,8 +285,8 @@ static void pdf_kv(pdf *p, const json_t *blk)
 	size_t i;
 	json_t *r;
 	json_array_foreach(json_object_get(blk, "rows"), i, r) {
-		PangoLayout *k = layout(p, json_string_value(json_array_get(r, 0)), FONT_SANS, 9, true, lw - 6);
-		PangoLayout *v = layout(p, json_string_value(json_array_get(r, 1)), FONT_SANS, 9, false, CONTENT_W - lw);
+		PangoLayout *k = layout(p, json_string_value(json_array_get(r, 0)), ST_LABEL, lw - 6);
+		PangoLayout *v = layout(p, json_string_value(json_array_get(r, 1)), ST_BODY, CONTENT_W - lw);
 		double h = MAX(layout_h(k), layout_h(v)) + 3;
 		need(p, h);
 		show(p, k, MARGIN, p->y);
@@ -309,7 +322,8 @@ static void table_row(pdf *p, const json_t *cells, bool head)
 	PangoLayout *l[MAX_COLS];
 	columns_of(p->table, x, w, n);
 	for (size_t i = 0; i < n; i++) {
-		l[i] = layout(p, json_string_value(json_array_get(cells, i)), FONT_SANS, 7.5, head, w[i] - 2 * CELL_PAD);
+		l[i] = layout(p, json_string_value(json_array_get(cells, i)), head ? ST_CELL_HEAD : ST_CELL,
+			      w[i] - 2 * CELL_PAD);
 		h = MAX(h, layout_h(l[i]) + 2 * CELL_PAD);
 	}
 	if (!head)
@@ -469,7 +483,7 @@ static void pdf_photo(pdf *p, const json_t *blk)
 		g_string_append_printf(cap, "%s%s", i ? "\n" : "sha256 ", json_string_value(l));
 	if (!img)
 		g_string_append_printf(cap, "\n%s", p->in->undecodable);
-	PangoLayout *c = layout(p, cap->str, FONT_MONO, 7, false, CONTENT_W);
+	PangoLayout *c = layout(p, cap->str, ST_CAPTION, CONTENT_W);
 	double ch = layout_h(c);
 	if (img) {
 		p->y += pdf_image(p, img, ch) + 3;
@@ -486,15 +500,15 @@ static void pdf_block(pdf *p, const json_t *blk)
 {
 	const char *kind = str(blk, "kind"), *text = str(blk, "text");
 	if (strcmp(kind, "h1") == 0)
-		pdf_text(p, text, FONT_SANS, 16, true, 0, 8);
+		pdf_text(p, text, ST_H1, 0, 8);
 	else if (strcmp(kind, "h2") == 0)
-		pdf_text(p, text, FONT_SANS, 12.5, true, 10, 5);
+		pdf_text(p, text, ST_H2, 10, 5);
 	else if (strcmp(kind, "h3") == 0)
-		pdf_text(p, text, FONT_SANS, 10, true, 6, 4);
+		pdf_text(p, text, ST_H3, 6, 4);
 	else if (strcmp(kind, "p") == 0)
-		pdf_text(p, text, FONT_SANS, 9, false, 0, 6);
+		pdf_text(p, text, ST_BODY, 0, 6);
 	else if (strcmp(kind, "code") == 0)
-		pdf_text(p, text, FONT_MONO, 8, false, 0, 6);
+		pdf_text(p, text, ST_CODE, 0, 6);
 	else if (strcmp(kind, "note") == 0)
 		pdf_note(p, text);
 	else if (strcmp(kind, "kv") == 0)
@@ -511,17 +525,6 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
 }
 
 /* --- fonts found ahead (prepare) --------------------------------------------------------- */
-
-/* The styles the PDF draws text in (layout() calls above). */
-static const struct {
-	const char *font;
-	double size;
-	bool bold;
-} styles[] = {
-	{FONT_SANS, 16, true}, {FONT_SANS, 12.5, true}, {FONT_SANS, 10, true}, {FONT_SANS, 9, true},
-	{FONT_SANS, 9, false}, {FONT_SANS, 7.5, true}, {FONT_SANS, 7.5, false}, {FONT_SANS, 7, false},
-	{FONT_MONO, 8, false}, {FONT_MONO, 7, false},
-};
 
 /* fontconfig's configuration for the PDF: the font directories and caches
  * of Debian's /etc/fonts/fonts.conf and one rule, without the ~60 files of
@@ -617,7 +620,7 @@ static void prepare(void)
 	pango_cairo_update_context(cr, ctx);
 	for (size_t i = 0; i < sizeof styles / sizeof *styles; i++) {
 		PangoLayout *l = pango_layout_new(ctx);
-		set_style(l, styles[i].font, styles[i].size, styles[i].bold);
+		set_style(l, (enum style)i);
 		pango_layout_set_text(l, "Fieldbook 0123 案件报告", -1);
 		int w, h;
 		pango_layout_get_size(l, &w, &h);
